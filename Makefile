@@ -1,0 +1,38 @@
+# Two entry points, each doing all of its own set-up from a bare clone:
+#   make verify   create .venv, install, run the main job
+#   make test     create .venv, install, run the test suite
+VENV   ?= .venv
+PYTHON ?= python3
+PY      = $(VENV)/bin/python
+STAMP   = $(VENV)/.installed-stamp
+
+.PHONY: install verify test test-thorough bench lint clean
+
+install: $(STAMP)
+
+# torch is pinned in constraints.txt: a CPU wheel of exactly that version is on these
+# machines, while an unpinned torch would pull a multi-GB CUDA build.
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade "pip>=23" "setuptools>=64"
+	$(PY) -m pip install --quiet -c constraints.txt "torch==2.13.0"
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[dev]"
+	touch $(STAMP)
+
+verify: $(STAMP)
+	$(VENV)/bin/srcnn verify --quick
+
+test: $(STAMP)
+	$(PY) -m pytest -q -m "not slow"
+
+test-thorough: $(STAMP)
+	HYPOTHESIS_PROFILE=thorough $(PY) -m pytest -q
+
+bench: $(STAMP)
+	$(VENV)/bin/srcnn bench
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis .benchmarks

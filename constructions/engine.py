@@ -1,0 +1,154 @@
+"""Run a compiled machine through the network: float torch or exact rational arithmetic.
+
+The tape of a Turing machine is unbounded; a grid is not. The head moves at most one cell
+per step, and the padding value is the code of a blank cell without head, so running ``n``
+layers on a grid whose border is at least ``n`` cells from the head gives exactly what an
+unbounded grid would. :func:`run_network` therefore runs in chunks and pads the grid with
+blank cells between chunks: the result is that of one rollout on a large enough grid.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from fractions import Fraction
+
+import numpy as np
+import torch
+
+from constructions.patchnet import OFFSETS
+from constructions.rcnn import DTYPES, RCNN
+from constructions.tm import CompiledTM, DecodeError
+from simulators.turing import HALT, Configuration
+
+ENGINES = ("float32", "float64", "exact")
+
+MAX_GRID_CELLS = 1 << 26
+"""Refuse rollouts whose grid would exceed this many cells (about 0.5 GB per float64 grid)."""
+
+
+def exact_layer(ctm: CompiledTM, grid: np.ndarray,
+                cache: dict[tuple, Fraction] | None = None) -> np.ndarray:
+    """One layer in exact rational arithmetic on an object array of codes.
+
+    Identical patches give identical outputs, so each distinct patch is evaluated once by
+    :meth:`PatchNetwork.evaluate_exact` (``cache`` carries results across layers).
+    """
+    H, W = grid.shape
+    padded = np.empty((H + 2, W + 2), dtype=object)
+    padded[...] = Fraction(ctm.padding)
+    padded[1:-1, 1:-1] = grid
+    patches = [tuple(padded[1 + dr + r, 1 + dc + c] for dr, dc in OFFSETS)
+               for r in range(H) for c in range(W)]
+    cache = {} if cache is None else cache
+    missing = list({p for p in patches if p not in cache})
+    if missing:
+        arr = np.empty((len(missing), 9), dtype=object)
+        for i, p in enumerate(missing):
+            arr[i, :] = p
+        for p, v in zip(missing, ctm.patch.evaluate_exact(arr)):
+            cache[p] = v
+    out = np.empty(H * W, dtype=object)
+    out[:] = [cache[p] for p in patches]
+    return out.reshape(H, W)
+
+
+def network_model(ctm: CompiledTM, dtype: str) -> RCNN:
+    """The Definition-5 module carrying ``ctm``'s shared weights (``dtype`` checked exact)."""
+    ctm.check_dtype(dtype)
+    return RCNN(ctm.patch, ctm.head, layers=0, padding=ctm.padding, dtype=DTYPES[dtype])
+
+
+def _stepper(ctm: CompiledTM, engine: str) -> Callable[[np.ndarray, int], list[np.ndarray]]:
+    """A function (grid, n) -> the n grids after 1..n layers, as float64/object arrays."""
+    if engine == "exact":
+        cache: dict[tuple, Fraction] = {}
+
+        def run_exact(grid: np.ndarray, n: int) -> list[np.ndarray]:
+            g = np.vectorize(Fraction, otypes=[object])(grid)
+            out = []
+            for _ in range(n):
+                g = exact_layer(ctm, g, cache)
+                out.append(g)
+            return out
+        return run_exact
+    if engine not in DTYPES:
+        raise ValueError(f"unknown engine {engine!r}; choose from {ENGINES}")
+    model = network_model(ctm, engine)
+
+    def run_float(grid: np.ndarray, n: int) -> list[np.ndarray]:
+        with torch.no_grad():
+            t = torch.as_tensor(np.asarray(grid, dtype=np.float64), dtype=DTYPES[engine])[None]
+            return [g[0].to(torch.float64).numpy() for g in model.rollout(t, n, keep=True)[1:]]
+    return run_float
+
+
+def _head_and_halted(ctm: CompiledTM, grid: np.ndarray) -> tuple[tuple[int, int], bool]:
+    k = ctm.machine.n_symbols
+    codes = np.rint(np.asarray(grid, dtype=np.float64)).astype(np.int64)
+    heads = np.argwhere((codes // k) % 2 == 1)
+    if len(heads) != 1:
+        raise DecodeError(f"expected exactly one head on the grid, found {len(heads)}")
+    r, c = map(int, heads[0])
+    code = codes[r, c]
+    state = int(code // (2 * k))
+    state = HALT if state == ctm.machine.n_states else state
+    return (r, c), ctm.machine.transition(state, int(code % k)) is None
+
+
+def run_network(
+    ctm: CompiledTM,
+    max_steps: int,
+    engine: str = "float64",
+    config: Configuration | None = None,
+    chunk: int = 256,
+    on_step: Callable[[Configuration], None] | None = None,
+) -> Configuration:
+    """Run ``ctm`` through the network until it halts or ``max_steps`` layers have run.
+
+    Every intermediate grid is checked to hold exactly one head (and, with ``on_step``,
+    decoded and handed to the callback, e.g. for step-by-step comparison). The number of
+    steps reported is the number of layers applied before the decoded configuration halts.
+    """
+    if max_steps < 0:
+        raise ValueError(f"max_steps must be >= 0, got {max_steps}")
+    cfg = Configuration() if config is None else config.copy()
+    two_d = not ctm.machine.is_one_dimensional
+    cells = list(cfg.tape) + [cfg.head]
+    r0, r1 = min(r for r, _ in cells), max(r for r, _ in cells)
+    c0, c1 = min(c for _, c in cells), max(c for _, c in cells)
+    origin = (-r0, -c0)
+    grid = ctm.encode(cfg, (r1 - r0 + 1, c1 - c0 + 1), origin).astype(np.float64)
+    step_fn = _stepper(ctm, engine)
+    if engine == "exact":
+        chunk = min(chunk, 8)  # keep the exact grid close to the tape's extent
+    done = cfg.steps
+    if on_step is not None:
+        on_step(ctm.decode(grid, origin, done))
+    (hr, hc), halted = _head_and_halted(ctm, grid)
+    while not halted and done < max_steps:
+        n = min(chunk, max_steps - done)
+        # pad so the head stays inside the grid for n steps
+        H, W = grid.shape
+        top = max(0, n - hr) if two_d else 0
+        bottom = max(0, hr + n - (H - 1)) if two_d else 0
+        left, right = max(0, n - hc), max(0, hc + n - (W - 1))
+        need = (H + top + bottom) * (W + left + right)
+        if need > MAX_GRID_CELLS:
+            raise MemoryError(
+                f"the rollout grid would need {need} cells (limit {MAX_GRID_CELLS}); "
+                "ask for fewer steps"
+            )
+        if top or bottom or left or right:
+            grid = np.pad(grid, ((top, bottom), (left, right)), constant_values=ctm.padding)
+            origin = (origin[0] + top, origin[1] + left)
+        grids = step_fn(grid, n)
+        for i, g in enumerate(grids, start=1):
+            (hr, hc), halted = _head_and_halted(ctm, g)
+            if on_step is not None:
+                on_step(ctm.decode(g, origin, done + i))
+            if halted:
+                grid, done = g, done + i
+                break
+        else:
+            grid, done = grids[-1], done + n
+    return ctm.decode(grid, origin, done)

@@ -1,0 +1,403 @@
+"""Local rules and the ReLU patch network that realises them exactly.
+
+A *local rule* maps the 3x3 patch around a cell (values from a finite domain) to the
+cell's next value. ``compile_local_rule`` turns a rule into the shared patch network of
+Definition 5,
+
+    f(x) = A3 relu(A2 relu(A1 x + b1) + b2) + b3,      x = vec(patch), row-major,
+
+whose value equals the rule on every patch of domain values, computed exactly in binary
+floating point. The construction, layer by layer:
+
+* layer 1, *ramps*: for consecutive domain values u < v, the pair of units
+  ``relu(x/w - a)`` and ``relu(x/w - a - 1)`` whose difference is a clamped ramp from 0 (at
+  ``x <= a*w``) to 1 (at ``x >= (a+1)*w``). The width ``w`` is a power of two no larger than
+  a quarter of the gap ``v - u`` and ``a*w`` lies in the gap's second quarter, so every
+  domain value sits strictly inside a flat piece (no ReLU is ever evaluated at its kink,
+  and the ramp's Jacobian there is exactly 0). The indicator of ``x == v`` is
+  ``ramp(u,v) - ramp(v,next)``.
+* layer 2, *patterns*: a unit ``relu(2 * sum_p ind_p - 2|P| + 1)`` is 1 when all of the
+  pattern's positions ``P`` hold the pattern's values and 0 otherwise (its argument is then
+  ``<= -1``, again away from the kink).
+* pass-throughs: ``relu(x_p + B)`` with ``B`` an integer making the argument ``>= 1`` on the
+  domain, carried through layer 2 unchanged, contribute ``c * x_p`` with slope exactly ``c``.
+* output: ``sum_patterns value * unit + sum_passthroughs c * (unit - B) + bias``.
+
+All weights are dyadic rationals built from the domain and the rule's values, so the weight
+set is finite and determined by the rule (Theorem 1's ``U_s``). The differences from the
+paper's ``V1 σ(V2 V3 σ(V4 V5 x))`` are documented in docs/tm_compiler.md: we keep biases
+(a bias-free ReLU net is positively homogeneous, see PAPER.md) and merge each product of
+two consecutive linear maps into one matrix.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+import numpy as np
+
+# Positions of the 3x3 patch, row-major: index = (dr + 1) * 3 + (dc + 1).
+NORTH_WEST, NORTH, NORTH_EAST, WEST, CENTER, EAST, SOUTH_WEST, SOUTH, SOUTH_EAST = range(9)
+OFFSETS: tuple[tuple[int, int], ...] = tuple((dr, dc) for dr in (-1, 0, 1) for dc in (-1, 0, 1))
+POSITION_NAMES = ("nw", "n", "ne", "w", "c", "e", "sw", "s", "se")
+
+
+def position_of(dr: int, dc: int) -> int:
+    """Index in ``vec(patch)`` of the neighbour at row offset ``dr`` and column offset ``dc``."""
+    return (dr + 1) * 3 + (dc + 1)
+
+
+Pattern = tuple[Fraction, ...]
+
+
+@dataclass
+class Table:
+    """A lookup term: ``values[pattern]`` is added when ``positions`` hold ``pattern``."""
+
+    positions: tuple[int, ...]
+    values: dict[Pattern, Fraction]
+    name: str = ""
+
+
+@dataclass
+class LocalRule:
+    """The specification of a patch function on a finite domain.
+
+    ``rule(patch) = bias + sum_p c_p * patch[p] + sum_tables table.values.get(pattern, 0)``.
+    ``domain`` lists every value a cell or the padding may hold.
+    """
+
+    domain: tuple[Fraction, ...]
+    passthrough: dict[int, Fraction] = field(default_factory=dict)
+    tables: list[Table] = field(default_factory=list)
+    bias: Fraction = Fraction(0)
+
+    def __post_init__(self) -> None:
+        self.domain = tuple(sorted({Fraction(v) for v in self.domain}))
+        if len(self.domain) < 1:
+            raise ValueError("a local rule needs a non-empty domain")
+
+    def __call__(self, patch: Sequence[Fraction]) -> Fraction:
+        """Evaluate the rule itself (the specification the network must match)."""
+        out = Fraction(self.bias)
+        for p, c in self.passthrough.items():
+            out += c * Fraction(patch[p])
+        for t in self.tables:
+            out += t.values.get(tuple(Fraction(patch[p]) for p in t.positions), Fraction(0))
+        return out
+
+    @property
+    def positions_read(self) -> frozenset[int]:
+        used = set(self.passthrough)
+        for t in self.tables:
+            used.update(t.positions)
+        return frozenset(used)
+
+
+def _dyadic_floor(x: Fraction) -> Fraction:
+    """The largest power of two ``<= x`` (``x > 0``)."""
+    e = math.floor(math.log2(x))
+    while Fraction(2) ** (e + 1) <= x:
+        e += 1
+    while Fraction(2) ** e > x:
+        e -= 1
+    return Fraction(2) ** e
+
+
+@dataclass(frozen=True)
+class Ramp:
+    """0 for ``x <= a*w``, 1 for ``x >= (a+1)*w``: ``relu(x/w - a) - relu(x/w - a - 1)``."""
+
+    w: Fraction
+    a: int
+
+    @staticmethod
+    def between(u: Fraction, v: Fraction) -> Ramp:
+        gap = v - u
+        w = _dyadic_floor(gap / 4)
+        a = math.ceil((u + gap / 4) / w)
+        ramp = Ramp(w, a)
+        assert u < ramp.a * w and (ramp.a + 1) * w < v, (u, v, ramp)
+        return ramp
+
+
+def _frac_array(rows: int, cols: int) -> np.ndarray:
+    out = np.empty((rows, cols), dtype=object)
+    out[...] = Fraction(0)
+    return out
+
+
+def _frac_vector(n: int) -> np.ndarray:
+    out = np.empty(n, dtype=object)
+    out[...] = Fraction(0)
+    return out
+
+
+def relu_exact(x: np.ndarray) -> np.ndarray:
+    """Elementwise max(x, 0) on an object array of Fractions."""
+    zero = Fraction(0)
+    return np.vectorize(lambda v: v if v > zero else zero, otypes=[object])(x)
+
+
+@dataclass(frozen=True)
+class PatchNetwork:
+    """Weights of the shared patch network ``A3 relu(A2 relu(A1 x + b1) + b2) + b3``.
+
+    Arrays hold exact ``Fraction`` entries (object dtype); ``units1``/``units2`` name each
+    hidden unit (what it detects), so the weights describe themselves.
+    """
+
+    A1: np.ndarray
+    b1: np.ndarray
+    A2: np.ndarray
+    b2: np.ndarray
+    A3: np.ndarray
+    b3: np.ndarray
+    units1: tuple[str, ...]
+    units2: tuple[str, ...]
+
+    @property
+    def hidden(self) -> tuple[int, int]:
+        return (self.A1.shape[0], self.A2.shape[0])
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        return {"A1": self.A1, "b1": self.b1, "A2": self.A2, "b2": self.b2,
+                "A3": self.A3, "b3": self.b3}
+
+    @property
+    def n_parameters(self) -> int:
+        return sum(a.size for a in self.arrays().values())
+
+    def weight_values(self) -> set[Fraction]:
+        return {Fraction(v) for a in self.arrays().values() for v in a.ravel()}
+
+    def evaluate_exact(self, patches: np.ndarray) -> np.ndarray:
+        """Exact rational forward pass on ``patches`` of shape (N, 9) (object or numeric)."""
+        x = np.vectorize(Fraction, otypes=[object])(np.asarray(patches, dtype=object))
+        h1 = relu_exact(x @ self.A1.T + self.b1)
+        h2 = relu_exact(h1 @ self.A2.T + self.b2)
+        return (h2 @ self.A3.T + self.b3)[:, 0]
+
+    def flops_per_cell(self) -> int:
+        """Multiply-adds counted as 2 FLOPs, dense matrices as stored, plus biases and ReLUs."""
+        h1, h2 = self.hidden
+        return 2 * (9 * h1 + h1 * h2 + h2) + 2 * (h1 + h2) + 1
+
+
+@dataclass(frozen=True)
+class PixelHead:
+    """The pixel-wise head ``U1 relu(U2 v + c2) + c1`` (Definition 5, with biases)."""
+
+    U2: np.ndarray  # (d_head, 1)
+    c2: np.ndarray  # (d_head,)
+    U1: np.ndarray  # (1, d_head)
+    c1: np.ndarray  # (1,)
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        return {"U2": self.U2, "c2": self.c2, "U1": self.U1, "c1": self.c1}
+
+    @property
+    def n_parameters(self) -> int:
+        return sum(a.size for a in self.arrays().values())
+
+    def weight_values(self) -> set[Fraction]:
+        return {Fraction(v) for a in self.arrays().values() for v in a.ravel()}
+
+    def evaluate_exact(self, values: np.ndarray) -> np.ndarray:
+        v = np.vectorize(Fraction, otypes=[object])(np.asarray(values, dtype=object))
+        v = v.reshape(-1, 1)
+        return (relu_exact(v @ self.U2.T + self.c2) @ self.U1.T + self.c1)[:, 0]
+
+
+class _Layer1:
+    """Collects layer-1 units: ramp pairs per (position, gap) and pass-through units."""
+
+    def __init__(self, domain: tuple[Fraction, ...]) -> None:
+        self.domain = domain
+        self.rows: list[tuple[int, Fraction, Fraction]] = []  # (position, weight, bias)
+        self.names: list[str] = []
+        self._ramps: dict[tuple[int, int], tuple[int, int]] = {}
+        self._pass: dict[int, tuple[int, int]] = {}
+
+    def _unit(self, position: int, weight: Fraction, bias: Fraction, name: str) -> int:
+        self.rows.append((position, weight, bias))
+        self.names.append(name)
+        return len(self.rows) - 1
+
+    def ramp(self, position: int, j: int) -> tuple[int, int]:
+        """Units of the ramp rising between domain[j-1] and domain[j] (1 <= j < len)."""
+        key = (position, j)
+        if key not in self._ramps:
+            r = Ramp.between(self.domain[j - 1], self.domain[j])
+            tag = f"{POSITION_NAMES[position]}>={self.domain[j]}"
+            up = self._unit(position, 1 / r.w, Fraction(-r.a), f"ramp[{tag}]+")
+            dn = self._unit(position, 1 / r.w, Fraction(-r.a - 1), f"ramp[{tag}]-")
+            self._ramps[key] = (up, dn)
+        return self._ramps[key]
+
+    def indicator(self, position: int, value: Fraction) -> tuple[dict[int, Fraction], Fraction]:
+        """``ind(x_p == value)`` as (coefficients on layer-1 units, constant)."""
+        try:
+            j = self.domain.index(value)
+        except ValueError:
+            raise ValueError(f"pattern value {value} is not in the rule's domain") from None
+        coef: dict[int, Fraction] = {}
+        const = Fraction(0)
+        if j == 0:
+            const += 1
+        else:
+            up, dn = self.ramp(position, j)
+            coef[up] = coef.get(up, 0) + 1
+            coef[dn] = coef.get(dn, 0) - 1
+        if j + 1 < len(self.domain):
+            up, dn = self.ramp(position, j + 1)
+            coef[up] = coef.get(up, 0) - 1
+            coef[dn] = coef.get(dn, 0) + 1
+        return coef, const
+
+    def passthrough(self, position: int) -> tuple[int, int]:
+        """A unit ``relu(x_p + B)`` with integer ``B`` so the argument is >= 1; returns (unit, B)."""
+        if position not in self._pass:
+            shift = max(0, math.ceil(1 - self.domain[0]))
+            unit = self._unit(position, Fraction(1), Fraction(shift),
+                              f"pass[{POSITION_NAMES[position]}]")
+            self._pass[position] = (unit, shift)
+        return self._pass[position]
+
+
+def compile_local_rule(rule: LocalRule) -> PatchNetwork:
+    """Build the patch network that equals ``rule`` on every patch of domain values.
+
+    Exactness holds in any binary floating-point format that represents every
+    intermediate sum; :func:`bits_needed` computes how many mantissa bits that takes.
+    """
+    l1 = _Layer1(rule.domain)
+    rows2: list[tuple[dict[int, Fraction], Fraction]] = []
+    names2: list[str] = []
+    out_w: list[Fraction] = []
+    out_b = Fraction(rule.bias)
+
+    for position, c in sorted(rule.passthrough.items()):
+        if c == 0:
+            continue
+        unit, shift = l1.passthrough(position)
+        rows2.append(({unit: Fraction(1)}, Fraction(0)))
+        names2.append(f"pass[{POSITION_NAMES[position]}]")
+        out_w.append(Fraction(c))
+        out_b -= Fraction(c) * shift
+
+    for table in rule.tables:
+        for pattern, value in sorted(table.values.items()):
+            if value == 0:
+                continue
+            coef: dict[int, Fraction] = {}
+            const = Fraction(0)
+            for p, v in zip(table.positions, pattern):
+                ci, k = l1.indicator(p, Fraction(v))
+                const += k
+                for u, w in ci.items():
+                    coef[u] = coef.get(u, Fraction(0)) + w
+            coef = {u: 2 * w for u, w in coef.items() if w != 0}
+            rows2.append((coef, 2 * const - 2 * len(table.positions) + 1))
+            tag = ",".join(f"{POSITION_NAMES[p]}={v}" for p, v in zip(table.positions, pattern))
+            names2.append(f"{table.name or 'table'}[{tag}]")
+            out_w.append(Fraction(value))
+
+    h1, h2 = max(1, len(l1.rows)), max(1, len(rows2))
+    A1, b1 = _frac_array(h1, 9), _frac_vector(h1)
+    for i, (p, w, b) in enumerate(l1.rows):
+        A1[i, p], b1[i] = w, b
+    A2, b2 = _frac_array(h2, h1), _frac_vector(h2)
+    for i, (coef, const) in enumerate(rows2):
+        for u, w in coef.items():
+            A2[i, u] = w
+        b2[i] = const
+    if not rows2:  # keep shapes non-empty: a dead unit
+        b2[0] = Fraction(-1)
+    A3, b3 = _frac_array(1, h2), _frac_vector(1)
+    for i, w in enumerate(out_w):
+        A3[0, i] = w
+    b3[0] = out_b
+    names1 = tuple(l1.names) or ("dead",)
+    if not l1.rows:
+        b1[0] = Fraction(-1)
+    return PatchNetwork(A1, b1, A2, b2, A3, b3, names1, tuple(names2) or ("dead",))
+
+
+def compile_lookup_head(
+    domain: Iterable[Fraction], values: Mapping[Fraction, Fraction]
+) -> PixelHead:
+    """A pixel-wise head ``U1 relu(U2 v + c2) + c1`` equal to ``values[v]`` on ``domain``
+    (0 where ``values`` has no entry): a staircase of ramps, one pair per change of value."""
+    dom = tuple(sorted({Fraction(v) for v in domain}))
+    target = [Fraction(values.get(v, 0)) for v in dom]
+    U2, c2, U1 = [], [], []
+    for j in range(1, len(dom)):
+        step = target[j] - target[j - 1]
+        if step == 0:
+            continue
+        r = Ramp.between(dom[j - 1], dom[j])
+        U2 += [1 / r.w, 1 / r.w]
+        c2 += [Fraction(-r.a), Fraction(-r.a - 1)]
+        U1 += [step, -step]
+    if not U2:
+        U2, c2, U1 = [Fraction(0)], [Fraction(-1)], [Fraction(0)]
+    n = len(U2)
+    u2, cc2, u1, cc1 = _frac_array(n, 1), _frac_vector(n), _frac_array(1, n), _frac_vector(1)
+    for i in range(n):
+        u2[i, 0], cc2[i], u1[0, i] = U2[i], c2[i], U1[i]
+    cc1[0] = target[0]
+    return PixelHead(u2, cc2, u1, cc1)
+
+
+def _granularity(values: Iterable[Fraction]) -> Fraction:
+    """The largest power of two 2^-e such that every value is an integer multiple of it."""
+    e = 0
+    for v in values:
+        den = Fraction(v).denominator
+        if den & (den - 1):
+            raise ValueError(f"{v} is not a dyadic rational: no binary float holds it exactly")
+        e = max(e, den.bit_length() - 1)
+    return Fraction(1, 2**e)
+
+
+def bits_needed(net: PatchNetwork, domain: Sequence[Fraction]) -> int:
+    """Mantissa bits (including the implicit bit) that make every forward pass on domain
+    patches exact, in any summation order.
+
+    Every product and partial sum is an integer multiple of the finest granularity ``g`` of
+    the weights and activations and is bounded by the layer's absolute sum
+    ``sum_j |W_ij x_j| + |b_i|``; a float with ``b`` mantissa bits holds every multiple of
+    ``g`` up to ``2^b g``. The bound is taken over the worst patch, per unit.
+    """
+    dom = [Fraction(v) for v in domain]
+    lo_abs = max(abs(v) for v in dom)
+    # Layer 1 reads one position per unit (checked), so its worst case is per unit.
+    vals: list[Fraction] = list(dom)
+    bound = Fraction(0)
+    h1_max = []
+    for i in range(net.A1.shape[0]):
+        row = net.A1[i]
+        s = sum(abs(w) for w in row) * lo_abs + abs(net.b1[i])
+        bound = max(bound, s)
+        pre = [sum(row) * v + net.b1[i] for v in dom]
+        vals += pre
+        h1_max.append(max(max(pre), Fraction(0)))
+    for i in range(net.A2.shape[0]):
+        s = sum(abs(net.A2[i, j]) * h1_max[j] for j in range(net.A2.shape[1])) + abs(net.b2[i])
+        bound = max(bound, s)
+    h2_max = []
+    for i in range(net.A2.shape[0]):
+        s = sum(max(net.A2[i, j], 0) * h1_max[j] for j in range(net.A2.shape[1])) + net.b2[i]
+        h2_max.append(max(s, Fraction(0)))
+    s = sum(abs(net.A3[0, j]) * h2_max[j] for j in range(net.A3.shape[1])) + abs(net.b3[0])
+    bound = max(bound, s)
+    g = _granularity(list(net.weight_values()) + vals)
+    ratio = bound / g
+    return max(1, math.ceil(math.log2(ratio + 1)))
+
+
+MANTISSA_BITS = {"float16": 11, "bfloat16": 8, "float32": 24, "float64": 53}

@@ -1,0 +1,246 @@
+"""compile_tm: one application of the shared patch network = one Turing-machine step.
+
+Paper reference: §4.2 "Computation" (one TM step is a local update around the head, so a
+3x3 convolution performs it when each cell's value encodes symbol, head and state).
+
+Encoding (:func:`tm_encoding`), digits least significant first::
+
+    code = symbol + k * head + 2k * state        symbol in 0..k-1, head in {0,1},
+                                                 state in 0..s (s = halted, letter Z)
+
+with ``state = 0`` whenever ``head = 0``. The padding value is code 0 (blank, no head), so the
+border of a finite grid looks like blank tape.
+
+Local rule (the sum of five independent lookups, since a configuration has one head):
+
+* centre: identity, plus ``new - old`` on codes with the head here and a defined transition
+  (write the symbol; the head stays only on a move S);
+* the west, east, north and south neighbours: ``k * 1 + 2k * q'`` when that neighbour holds
+  the head in a state whose transition moves it here (R, L, D, U respectively).
+
+A halted head (state Z, or an undefined transition) matches no entry, so a halted
+configuration is a fixed point of the layer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+import numpy as np
+
+from constructions.encoding import CellEncoding, Field
+from constructions.patchnet import (
+    CENTER,
+    EAST,
+    MANTISSA_BITS,
+    NORTH,
+    SOUTH,
+    WEST,
+    LocalRule,
+    PatchNetwork,
+    PixelHead,
+    Table,
+    bits_needed,
+    compile_local_rule,
+    compile_lookup_head,
+)
+from simulators.turing import HALT, Configuration, Move, TuringMachine
+
+# Which neighbour the head arrives from for each move, as a patch position.
+ARRIVES_FROM = {Move.R: WEST, Move.L: EAST, Move.D: NORTH, Move.U: SOUTH}
+
+MAX_CODES = 1 << 12
+"""Compiler limit on ``k (s + 2)``: the patch network grows quadratically with it."""
+
+
+class CompileError(ValueError):
+    """The compiler refuses a machine or a dtype; the message says why and how large."""
+
+
+class DecodeError(ValueError):
+    """A grid value is not a valid encoding, or the grid is not one configuration."""
+
+
+def tm_encoding(n_states: int, n_symbols: int) -> CellEncoding:
+    """The named fields of a cell: ``symbol`` (radix k), ``head`` (2), ``state`` (s + 1)."""
+    return CellEncoding(
+        (
+            Field("symbol", n_symbols, "tape symbol, 0 = blank"),
+            Field("head", 2, "1 if the head is on this cell"),
+            Field("state", n_states + 1, f"machine state when head = 1; {n_states} = halted (Z)"),
+        ),
+        valid=lambda d: d["head"] == 1 or d["state"] == 0,
+    )
+
+
+def _state_digit(machine: TuringMachine, state: int) -> int:
+    return machine.n_states if state == HALT else state
+
+
+def tm_local_rule(machine: TuringMachine, enc: CellEncoding) -> LocalRule:
+    """The step of ``machine`` as a :class:`LocalRule` on codes of ``enc``."""
+    k = machine.n_symbols
+    centre: dict[tuple[Fraction, ...], Fraction] = {}
+    arrive: dict[int, dict[tuple[Fraction, ...], Fraction]] = {p: {} for p in ARRIVES_FROM.values()}
+    for q in range(machine.n_states):
+        for a in range(k):
+            tr = machine.table[q][a]
+            if tr is None:
+                continue
+            old = enc.encode(symbol=a, head=1, state=q)
+            nq = _state_digit(machine, tr.next_state)
+            if tr.move is Move.S:
+                new = enc.encode(symbol=tr.write, head=1, state=nq)
+            else:
+                new = enc.encode(symbol=tr.write)
+                arrive[ARRIVES_FROM[tr.move]][(Fraction(old),)] = Fraction(
+                    enc.encode(head=1, state=nq)
+                )
+            if new != old:
+                centre[(Fraction(old),)] = Fraction(new - old)
+    names = {WEST: "from_w", EAST: "from_e", NORTH: "from_n", SOUTH: "from_s"}
+    tables = [Table((CENTER,), centre, "step")]
+    tables += [Table((p,), arrive[p], names[p]) for p in sorted(arrive) if arrive[p]]
+    return LocalRule(
+        domain=tuple(Fraction(c) for c in enc.codes()),
+        passthrough={CENTER: Fraction(1)},
+        tables=tables,
+    )
+
+
+@dataclass(frozen=True)
+class CompiledTM:
+    """A machine compiled to shared RCNN weights, with its encoding and metadata."""
+
+    machine: TuringMachine
+    encoding: CellEncoding
+    rule: LocalRule
+    patch: PatchNetwork
+    head: PixelHead
+    padding: int = 0
+
+    @property
+    def weight_set(self) -> set[Fraction]:
+        """``U_s``: every distinct value among the shared weights (patch network and head)."""
+        return self.patch.weight_values() | self.head.weight_values()
+
+    @property
+    def n_shared_parameters(self) -> int:
+        return self.patch.n_parameters + self.head.n_parameters
+
+    @property
+    def bits(self) -> int:
+        """Mantissa bits that keep every layer exact (see :func:`bits_needed`)."""
+        return bits_needed(self.patch, self.rule.domain)
+
+    def exact_in(self, dtype: str) -> bool:
+        return self.bits <= MANTISSA_BITS[dtype]
+
+    def check_dtype(self, dtype: str) -> None:
+        """Refuse a dtype that cannot run this machine exactly."""
+        if dtype not in MANTISSA_BITS:
+            raise CompileError(f"unknown dtype {dtype!r}; choose from {sorted(MANTISSA_BITS)}")
+        if not self.exact_in(dtype):
+            raise CompileError(
+                f"{dtype} has {MANTISSA_BITS[dtype]} mantissa bits but this machine "
+                f"(s={self.machine.n_states}, k={self.machine.n_symbols}) needs {self.bits}"
+            )
+
+    def metadata(self) -> dict:
+        h1, h2 = self.patch.hidden
+        return {
+            "s": self.machine.n_states,
+            "k": self.machine.n_symbols,
+            "codes": len(self.rule.domain),
+            "encoding": [
+                {"field": f.name, "radix": f.radix, "scale": self.encoding.scales[f.name],
+                 "meaning": f.doc}
+                for f in self.encoding.fields
+            ],
+            "padding": self.padding,
+            "hidden": [h1, h2],
+            "d_head": self.head.U2.shape[0],
+            "shared_parameters": self.n_shared_parameters,
+            "weight_set_size": len(self.weight_set),
+            "bits_needed": self.bits,
+            "exact_dtypes": [d for d in MANTISSA_BITS if self.exact_in(d)],
+            "flops_per_cell": self.patch.flops_per_cell(),
+        }
+
+    # -- grids <-> configurations ---------------------------------------------------------
+    def encode(self, config: Configuration, shape: tuple[int, int],
+               origin: tuple[int, int]) -> np.ndarray:
+        """The grid (int64 codes) of ``config``; tape cell (r, c) sits at ``origin + (r, c)``."""
+        H, W = shape
+        grid = np.zeros(shape, dtype=np.int64)
+        cells = dict(config.tape)
+        hr, hc = config.head
+        for (r, c), a in cells.items():
+            gr, gc = r + origin[0], c + origin[1]
+            if not (0 <= gr < H and 0 <= gc < W):
+                raise DecodeError(f"tape cell {(r, c)} lies outside the {H}x{W} grid")
+            grid[gr, gc] = self.encoding.encode(symbol=a)
+        gr, gc = hr + origin[0], hc + origin[1]
+        if not (0 <= gr < H and 0 <= gc < W):
+            raise DecodeError(f"head {(hr, hc)} lies outside the {H}x{W} grid")
+        grid[gr, gc] = self.encoding.encode(
+            symbol=cells.get((hr, hc), 0), head=1,
+            state=_state_digit(self.machine, config.state))
+        return grid
+
+    def decode(self, grid: np.ndarray, origin: tuple[int, int], steps: int = 0) -> Configuration:
+        """The configuration a grid encodes; :class:`DecodeError` names the first bad cell."""
+        values = np.asarray(grid, dtype=np.float64)
+        if values.ndim != 2:
+            raise DecodeError(f"expected a 2-D grid, got shape {values.shape}")
+        codes = np.rint(values)
+        bad = (codes != values) | (codes < 0) | (codes >= self.encoding.span)
+        valid = np.zeros(self.encoding.span, dtype=bool)
+        valid[self.encoding.codes()] = True
+        bad |= ~valid[np.clip(codes, 0, self.encoding.span - 1).astype(np.int64)]
+        if bad.any():
+            r, c = map(int, np.argwhere(bad)[0])
+            raise DecodeError(
+                f"cell ({r}, {c}) holds {values[r, c]!r}, which is not a valid code "
+                f"(valid codes: {self.encoding.codes()})"
+            )
+        codes = codes.astype(np.int64)
+        k = self.machine.n_symbols
+        symbols = codes % k
+        heads = np.argwhere((codes // k) % 2 == 1)
+        if len(heads) != 1:
+            raise DecodeError(f"expected exactly one head on the grid, found {len(heads)}")
+        hr, hc = map(int, heads[0])
+        state = int(codes[hr, hc] // (2 * k))
+        tape = {(int(r) - origin[0], int(c) - origin[1]): int(symbols[r, c])
+                for r, c in np.argwhere(symbols != 0)}
+        return Configuration(
+            tape=tape,
+            head=(hr - origin[0], hc - origin[1]),
+            state=HALT if state == self.machine.n_states else state,
+            steps=steps,
+        )
+
+
+def compile_tm(machine: TuringMachine) -> CompiledTM:
+    """Hand-set shared weights so one patch-network layer performs one step of ``machine``.
+
+    Realises §4.2 "Computation" of the paper (Lemma 1's computation part for a plain TM).
+    Every weight is a dyadic rational from a finite set determined by ``(s, k)`` alone.
+    """
+    n_codes = machine.n_symbols * (machine.n_states + 2)
+    if n_codes > MAX_CODES:
+        raise CompileError(
+            f"machine with s={machine.n_states} states and k={machine.n_symbols} symbols "
+            f"needs {n_codes} cell codes; the compiler's limit is {MAX_CODES} "
+            f"(the patch network would need about {4 * n_codes * n_codes * 8 / 2**30:.1f} GiB)"
+        )
+    enc = tm_encoding(machine.n_states, machine.n_symbols)
+    rule = tm_local_rule(machine, enc)
+    patch = compile_local_rule(rule)
+    head = compile_lookup_head(
+        rule.domain,
+        {Fraction(c): Fraction(1) for c in enc.codes() if enc.decode(c)["symbol"] != 0},
+    )
+    return CompiledTM(machine, enc, rule, patch, head, padding=0)
