@@ -14,6 +14,7 @@ mantissa holds the largest code.
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -43,11 +44,11 @@ class CellEncoding:
     fields: tuple[Field, ...]
     valid: Callable[[Mapping[str, int]], bool] = lambda digits: True
 
-    @property
+    @functools.cached_property
     def names(self) -> tuple[str, ...]:
         return tuple(f.name for f in self.fields)
 
-    @property
+    @functools.cached_property
     def scales(self) -> dict[str, int]:
         out, scale = {}, 1
         for f in self.fields:

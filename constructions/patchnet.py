@@ -32,6 +32,7 @@ two consecutive linear maps into one matrix.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -115,6 +116,7 @@ class Ramp:
     a: int
 
     @staticmethod
+    @functools.lru_cache(maxsize=1 << 16)
     def between(u: Fraction, v: Fraction) -> Ramp:
         gap = v - u
         w = _dyadic_floor(gap / 4)
@@ -365,38 +367,64 @@ def _granularity(values: Iterable[Fraction]) -> Fraction:
 
 
 def bits_needed(net: PatchNetwork, domain: Sequence[Fraction]) -> int:
-    """Mantissa bits (including the implicit bit) that make every forward pass on domain
-    patches exact, in any summation order.
+    """Mantissa bits (including the implicit bit) that make every forward pass on patches of
+    ``domain`` values exact, whatever the summation order.
 
-    Every product and partial sum is an integer multiple of the finest granularity ``g`` of
-    the weights and activations and is bounded by the layer's absolute sum
-    ``sum_j |W_ij x_j| + |b_i|``; a float with ``b`` mantissa bits holds every multiple of
-    ``g`` up to ``2^b g``. The bound is taken over the worst patch, per unit.
+    Every product and partial sum is an integer multiple of the finest dyadic granularity
+    ``g`` among weights, biases and inputs, and is bounded in absolute value by its unit's
+    absolute sum ``sum_j |W_ij x_j| + |b_i|``; a float with ``b`` mantissa bits holds every
+    multiple of ``g`` up to ``2^b g``. The bound is the exact maximum over domain patches for
+    layers 1 and 2 (each unit is evaluated on every combination of the values of the
+    positions it reads, when there are at most 2^16 of them; otherwise a looser product of
+    per-unit maxima), and a valid upper bound for the output layer.
     """
-    dom = [Fraction(v) for v in domain]
-    lo_abs = max(abs(v) for v in dom)
-    # Layer 1 reads one position per unit (checked), so its worst case is per unit.
-    vals: list[Fraction] = list(dom)
-    bound = Fraction(0)
-    h1_max = []
-    for i in range(net.A1.shape[0]):
-        row = net.A1[i]
-        s = sum(abs(w) for w in row) * lo_abs + abs(net.b1[i])
-        bound = max(bound, s)
-        pre = [sum(row) * v + net.b1[i] for v in dom]
-        vals += pre
-        h1_max.append(max(max(pre), Fraction(0)))
-    for i in range(net.A2.shape[0]):
-        s = sum(abs(net.A2[i, j]) * h1_max[j] for j in range(net.A2.shape[1])) + abs(net.b2[i])
-        bound = max(bound, s)
-    h2_max = []
-    for i in range(net.A2.shape[0]):
-        s = sum(max(net.A2[i, j], 0) * h1_max[j] for j in range(net.A2.shape[1])) + net.b2[i]
-        h2_max.append(max(s, Fraction(0)))
-    s = sum(abs(net.A3[0, j]) * h2_max[j] for j in range(net.A3.shape[1])) + abs(net.b3[0])
-    bound = max(bound, s)
-    g = _granularity(list(net.weight_values()) + vals)
-    ratio = bound / g
+    dom = np.array([float(Fraction(v)) for v in domain])
+    exact_dom = [Fraction(v) for v in domain]
+    g = _granularity(list(net.weight_values()) + exact_dom)
+    a1 = net.A1.astype(float)
+    b1 = net.b1.astype(float)
+    a2 = net.A2.astype(float)
+    b2 = net.b2.astype(float)
+    a3 = net.A3.astype(float)[0]
+    b3 = float(net.b3[0])
+    bound = float(np.abs(dom).max())
+    # Layer 1: each unit's value as a function of the one position it reads.
+    reads: list[int] = []
+    h1_table = np.zeros((a1.shape[0], len(dom)))
+    for j in range(a1.shape[0]):
+        nz = np.flatnonzero(a1[j])
+        if len(nz) > 1:
+            raise ValueError(f"layer-1 unit {j} reads {len(nz)} positions; expected at most 1")
+        p = int(nz[0]) if len(nz) else -1
+        reads.append(p)
+        w = a1[j, p] if p >= 0 else 0.0
+        pre = w * dom + b1[j]
+        bound = max(bound, float(np.max(np.abs(w * dom) + abs(b1[j]))))
+        h1_table[j] = np.maximum(pre, 0.0)
+    h1_max = h1_table.max(axis=1)
+    # Layer 2: enumerate the positions each unit reads.
+    h2_max = np.zeros(a2.shape[0])
+    for i in range(a2.shape[0]):
+        js = np.flatnonzero(a2[i])
+        positions = sorted({reads[j] for j in js if reads[j] >= 0})
+        if len(dom) ** len(positions) <= 1 << 16:
+            combos = np.array(np.meshgrid(*[np.arange(len(dom))] * len(positions),
+                                          indexing="ij")).reshape(len(positions), -1)
+            pre = np.full(combos.shape[1], b2[i])
+            absum = np.full(combos.shape[1], abs(b2[i]))
+            for j in js:
+                vals = h1_table[j, combos[positions.index(reads[j])]] if reads[j] >= 0 \
+                    else np.full(combos.shape[1], h1_table[j, 0])
+                pre = pre + a2[i, j] * vals
+                absum = absum + abs(a2[i, j]) * vals
+            bound = max(bound, float(absum.max()))
+            h2_max[i] = max(float(pre.max()), 0.0)
+        else:
+            absum = float(np.abs(a2[i, js]) @ h1_max[js]) + abs(b2[i])
+            bound = max(bound, absum)
+            h2_max[i] = max(float(np.clip(a2[i, js], 0, None) @ h1_max[js]) + b2[i], 0.0)
+    bound = max(bound, float(np.abs(a3) @ h2_max) + abs(b3))
+    ratio = Fraction(bound) / g
     return max(1, math.ceil(math.log2(ratio + 1)))
 
 

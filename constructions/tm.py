@@ -194,7 +194,7 @@ class CompiledTM:
         values = np.asarray(grid, dtype=np.float64)
         if values.ndim != 2:
             raise DecodeError(f"expected a 2-D grid, got shape {values.shape}")
-        codes = np.rint(values)
+        codes = np.where(np.isfinite(values), np.rint(values), -1.0)
         bad = (codes != values) | (codes < 0) | (codes >= self.encoding.span)
         valid = np.zeros(self.encoding.span, dtype=bool)
         valid[self.encoding.codes()] = True

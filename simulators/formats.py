@@ -618,8 +618,16 @@ def _read_file(path: Path) -> str:
         raise MachineFormatError(f"{path}: cannot read file: {e.strerror or e}") from None
 
 
+def _looks_like_assembly(text: str) -> bool:
+    """True for grid-machine assembly (see docs/assembler.md) rather than a bare string."""
+    return re.search(r"^\s*(symbols|state|macro|start|name|set|use)\b", text, re.M) is not None
+
+
 def load_machine_file(path: str | os.PathLike[str]) -> TuringMachine:
-    """Load a ``.json``, ``.yaml``/``.yml`` or ``.tm`` (bare bbchallenge string) file.
+    """Load a ``.json``, ``.yaml``/``.yml`` or ``.tm`` file.
+
+    A ``.tm``/``.asm`` file holds grid-machine assembly (``simulators.assembler``) or a bare
+    bbchallenge string.
 
     JSON is used for ``.json`` files and for content starting with ``{``; anything else is
     read as YAML (a document that is a single string is parsed as a bbchallenge string). The
@@ -627,6 +635,13 @@ def load_machine_file(path: str | os.PathLike[str]) -> TuringMachine:
     """
     p = Path(path)
     text = _read_file(p)
+    if p.suffix.lower() in (".tm", ".asm") and _looks_like_assembly(text):
+        from simulators.assembler import AssemblyError, assemble
+
+        try:
+            return assemble(text, str(path))
+        except AssemblyError as e:
+            raise MachineFormatError(str(e)) from None
     as_json = p.suffix.lower() == ".json" or (
         p.suffix.lower() not in (".yaml", ".yml") and text.lstrip().startswith("{")
     )

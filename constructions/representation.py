@@ -1,0 +1,746 @@
+"""Exact values *and* exact Jacobians on a finite grid, with a two-layer ReLU network.
+
+This is our version of the representation theorem of the paper's appendix B.4.1, which
+Lemma 1 (memorisation by SGD, Algorithm 1) relies on: a function given on the finite set of
+values a bit precision allows, together with its Jacobian there, is computed by a
+fixed-depth ReLU network with weights from a finite set, matching both exactly.
+
+Claim (ours). Let ``D = D_1 x ... x D_n`` be a product of finite sets of rationals and let a
+*table* give, for some points ``p`` of ``D``, a value ``v_p`` and a row ``J_p`` (rationals).
+:func:`realise` returns ``f(x) = A3 relu(A2 relu(A1 x + b1) + b2) + b3`` with rational
+weights such that, for every point ``x`` of ``D``:
+
+1. every pre-activation of every unit at ``x`` is non-zero, so ``f`` is affine on a
+   neighbourhood of ``x`` and autograd's Jacobian (whatever it takes for ``ReLU'(0)``) is
+   the true derivative;
+2. if ``x`` is a table point, ``f(x) = v_x`` and ``Df(x) = J_x`` exactly;
+3. otherwise ``f(x) = net.default`` and ``Df(x) = 0``.
+
+Construction (all breakpoints, slopes and constants are powers of two or dyadic):
+
+* layer 1, *penalty hinges*: for consecutive values ``u < w`` of ``D_i`` a dyadic breakpoint
+  ``t`` strictly inside ``(u, w)`` and a power of two ``s`` with ``s (t - u) >= 1`` and
+  ``s (w - t) >= 1`` give ``below = relu(s (t - x_i))`` and ``above = relu(s (x_i - t))``.
+  On ``D_i`` each is either exactly 0 with pre-activation ``<= -1`` or ``>= 1``. The
+  penalty of ``x_i`` against a value ``d`` of ``D_i`` is
+  ``pen(x_i; d) = below(t_left(d)) + above(t_right(d))``: exactly 0 (and locally constant) at
+  ``x_i = d``, ``>= 1`` at every other value of ``D_i``.
+* layer 1, *pass-throughs*: ``relu(x_i + S_i)``, ``S_i = ceil(1 - min D_i)``, argument ``>= 1``.
+* layer 2, one *gated affine unit* per table point with ``r_p = v_p - default != 0``:
+  ``relu(sg (r_p + J_p . (x - p)) - B M_p(x))`` with ``sg = sign(r_p)``, output weight
+  ``sg``, where ``M_p(x) = sum_i pen(x_i; p_i)``. At ``p`` the argument is ``|r_p| > 0``
+  with slope ``sg J_p``; at any other point of ``D``, ``M_p >= 1`` and the argument is
+  ``<= -1`` once ``B >= max_D |r_p + J_p . (x - p)| + 1``.
+* points with ``r_p = 0`` but ``J_p != 0`` use a unit shifted by 1,
+  ``relu(J_p . (x - p) + 1 - B M_p(x))`` (weight +1), plus a *flat* unit
+  ``relu(1 - B M_p(x))`` (weight -1) that is 1 with zero slope at ``p`` and 0 elsewhere.
+* points with ``r_p = 0`` and ``J_p = 0`` need no unit; ``b3 = default``.
+
+``B`` is the least power of two ``>= max_p (|r_p| + sum_i |J_p,i| max_{d in D_i} |d - p_i|
++ c_p + 1)`` (``c_p = 1`` for shifted units). ``default`` is chosen among 0 and the table's
+values to minimise the number of layer-2 units. Unlike the ramp pairs of
+:mod:`constructions.patchnet`, no unit's output is the cancellation of two active units, so
+rounding of a non-dyadic input (such as the ``1/3`` of the memory layer) is absorbed by
+inactive hinges instead of leaking into the output (see :func:`float_report`).
+
+Dyadic weights. Every weight is dyadic when the table's values, Jacobians and the numbers
+``v_p - J_p . p`` are; the last condition is also necessary for *any* ReLU network with
+dyadic weights, since at any point such a network computes ``c + J . x`` with ``c`` a sum of
+products of its weights. The paper's patch network ``V1 s(V2 V3 s(V4 V5 x))`` has no
+biases; :meth:`ReluNetwork.homogeneous` gives the bias-free form with a constant input.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from functools import cached_property
+
+import numpy as np
+import torch
+from torch import nn
+
+Point = tuple[Fraction, ...]
+Jet = tuple[Fraction, tuple[Fraction, ...]]
+"""A table entry: ``(value, jacobian)`` with the Jacobian a length-``n`` row."""
+
+_ZERO = Fraction(0)
+_ONE = Fraction(1)
+
+
+# ---------------------------------------------------------------------------------------
+# small exact helpers
+# ---------------------------------------------------------------------------------------
+def _pow2(e: int) -> Fraction:
+    return Fraction(2) ** e
+
+
+def _pow2_ceil(x: Fraction) -> Fraction:
+    """The least power of two ``>= x`` (``x > 0``)."""
+    e = x.numerator.bit_length() - x.denominator.bit_length()
+    while _pow2(e - 1) >= x:
+        e -= 1
+    while _pow2(e) < x:
+        e += 1
+    return _pow2(e)
+
+
+def is_dyadic(v: Fraction) -> bool:
+    """Whether ``v`` is an integer multiple of a power of two (a finite binary fraction)."""
+    den = Fraction(v).denominator
+    return den & (den - 1) == 0
+
+
+def _two_adic(v: Fraction) -> int:
+    """For dyadic ``v != 0``, the exponent ``e`` with ``v = odd * 2^e``."""
+    num, den = v.numerator, v.denominator
+    if den > 1:
+        return -(den.bit_length() - 1)
+    a = abs(num)
+    return (a & -a).bit_length() - 1
+
+
+def _odd_bits(v: Fraction) -> int:
+    """Significand bits a binary float needs to hold the dyadic ``v`` exactly."""
+    if v == 0:
+        return 1
+    a = abs(v.numerator)
+    return (a >> ((a & -a).bit_length() - 1)).bit_length()
+
+
+def _sum_bits(terms: Iterable[Fraction]) -> int:
+    """Significand bits that make every partial sum of ``terms`` (dyadic) exact, in any order.
+
+    Every partial sum is a multiple of ``g = 2^min_e`` (the finest term) bounded by
+    ``sum |t|``; a float with ``b`` bits holds every such multiple when ``sum |t| / g < 2^b``.
+    """
+    nz = [t for t in terms if t != 0]
+    if not nz:
+        return 1
+    e = min(_two_adic(t) for t in nz)
+    n_units = sum(abs(t) for t in nz) / _pow2(e)
+    assert n_units.denominator == 1
+    return max(1, int(n_units).bit_length())
+
+
+def _obj_zeros(*shape: int) -> np.ndarray:
+    out = np.empty(shape, dtype=object)
+    out[...] = _ZERO
+    return out
+
+
+def _relu(v: Fraction) -> Fraction:
+    return v if v > 0 else _ZERO
+
+
+# ---------------------------------------------------------------------------------------
+# the network
+# ---------------------------------------------------------------------------------------
+@dataclass(frozen=True, eq=False)
+class ReluNetwork:
+    """``f(x) = A3 relu(A2 relu(A1 x + b1) + b2) + b3`` with exact ``Fraction`` weights.
+
+    ``units1``/``units2`` name the hidden units; ``default`` is the value taken off the table
+    and ``gate`` the constant ``B`` of the construction (both informative only).
+    """
+
+    A1: np.ndarray
+    b1: np.ndarray
+    A2: np.ndarray
+    b2: np.ndarray
+    A3: np.ndarray
+    b3: np.ndarray
+    units1: tuple[str, ...]
+    units2: tuple[str, ...]
+    default: Fraction = _ZERO
+    gate: Fraction = _ONE
+
+    # -- shape and weights ----------------------------------------------------------------
+    @property
+    def n_inputs(self) -> int:
+        return self.A1.shape[1]
+
+    @property
+    def hidden(self) -> tuple[int, int]:
+        return (self.A1.shape[0], self.A2.shape[0])
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        return {"A1": self.A1, "b1": self.b1, "A2": self.A2, "b2": self.b2,
+                "A3": self.A3, "b3": self.b3}
+
+    @property
+    def n_parameters(self) -> int:
+        return sum(a.size for a in self.arrays().values())
+
+    def weight_values(self) -> set[Fraction]:
+        """The weight set ``U`` actually used (zero included)."""
+        return {Fraction(v) for a in self.arrays().values() for v in a.ravel()}
+
+    @cached_property
+    def _sparse(self) -> tuple[list, list, list, list, list]:
+        """Non-zeros by row (forward) and by column (backward) of A1, A2, A3."""
+        rows1 = [[(j, w) for j, w in enumerate(r) if w != 0] for r in self.A1]
+        rows2 = [[(j, w) for j, w in enumerate(r) if w != 0] for r in self.A2]
+        row3 = [(k, w) for k, w in enumerate(self.A3[0]) if w != 0]
+        cols1: list[list[tuple[int, Fraction]]] = [[] for _ in range(self.n_inputs)]
+        for u, r in enumerate(rows1):
+            for i, w in r:
+                cols1[i].append((u, w))
+        cols2: list[list[tuple[int, Fraction]]] = [[] for _ in range(self.A1.shape[0])]
+        for k, r in enumerate(rows2):
+            for j, w in r:
+                cols2[j].append((k, w))
+        return rows1, rows2, row3, cols1, cols2
+
+    # -- exact evaluation -----------------------------------------------------------------
+    def preactivations_exact(self, x: Sequence[Fraction]) -> tuple[list[Fraction], ...]:
+        """Exact pre-activations ``(z1, z2)`` of both hidden layers at the point ``x``."""
+        rows1, rows2, _, _, _ = self._sparse
+        xs = [Fraction(v) for v in x]
+        z1 = [sum((w * xs[i] for i, w in r), self.b1[u]) for u, r in enumerate(rows1)]
+        h1 = [_relu(z) for z in z1]
+        z2 = [sum((w * h1[j] for j, w in r), self.b2[k]) for k, r in enumerate(rows2)]
+        return z1, z2
+
+    def value_and_jacobian_exact(self, x: Sequence[Fraction]) -> Jet:
+        """Exact ``f(x)`` and the Jacobian autograd computes (``ReLU'(0) = 0``)."""
+        _, _, row3, cols1, cols2 = self._sparse
+        z1, z2 = self.preactivations_exact(x)
+        y = sum((w * _relu(z2[k]) for k, w in row3), self.b3[0])
+        g2 = {k: w for k, w in row3 if z2[k] > 0}
+        g1 = [sum((w * g2[k] for k, w in cols2[j] if k in g2), _ZERO) if z1[j] > 0 else _ZERO
+              for j in range(len(z1))]
+        jac = tuple(sum((w * g1[u] for u, w in cols1[i]), _ZERO) for i in range(self.n_inputs))
+        return Fraction(y), jac
+
+    def evaluate_exact(self, points: np.ndarray | Sequence[Sequence[Fraction]]) -> np.ndarray:
+        """Exact rational forward pass on ``points`` of shape ``(N, n)``; returns ``(N,)``."""
+        out = [self.value_and_jacobian_exact(p)[0] for p in np.asarray(points, dtype=object)]
+        arr = np.empty(len(out), dtype=object)
+        arr[:] = out
+        return arr
+
+    # -- conversions ----------------------------------------------------------------------
+    def to_torch(self, dtype: torch.dtype = torch.float64, *, exact: bool = True) -> nn.Module:
+        """The network as ``nn.Sequential(Linear, ReLU, Linear, ReLU, Linear)`` (frozen).
+
+        With ``exact=True`` a weight that ``dtype`` cannot hold exactly raises ``ValueError``;
+        with ``exact=False`` it is rounded to nearest (see :func:`float_report`).
+        """
+        def tensor(a: np.ndarray) -> torch.Tensor:
+            t = torch.tensor([float(v) for v in a.ravel()], dtype=torch.float64)
+            t = t.to(dtype).reshape(a.shape)
+            if exact:
+                for want, got in zip(a.ravel(), t.to(torch.float64).reshape(-1).tolist()):
+                    if not math.isfinite(got) or Fraction(got) != want:
+                        raise ValueError(f"weight {want} is not exactly representable in {dtype}")
+            return t
+
+        (h1, h2), n = self.hidden, self.n_inputs
+        # built on the meta device (no random initialisation, the global RNG is untouched)
+        model = nn.Sequential(nn.Linear(n, h1, device="meta"), nn.ReLU(),
+                              nn.Linear(h1, h2, device="meta"), nn.ReLU(),
+                              nn.Linear(h2, 1, device="meta"))
+        pairs = ((0, self.A1, self.b1), (2, self.A2, self.b2), (4, self.A3, self.b3))
+        for idx, a, b in pairs:
+            model[idx].weight = nn.Parameter(tensor(a), requires_grad=False)
+            model[idx].bias = nn.Parameter(tensor(b), requires_grad=False)
+        return model
+
+    def homogeneous(self) -> ReluNetwork:
+        """The bias-free form of the paper, ``V1 s(V2 s(V3 [x; 1]))``: one more input that must
+        be 1, carried by one extra unit per layer (pre-activation 1, away from the kink)."""
+        (h1, h2), n = self.hidden, self.n_inputs
+        A1, A2, A3 = _obj_zeros(h1 + 1, n + 1), _obj_zeros(h2 + 1, h1 + 1), _obj_zeros(1, h2 + 1)
+        A1[:h1, :n], A1[:h1, n], A1[h1, n] = self.A1, self.b1, _ONE
+        A2[:h2, :h1], A2[:h2, h1], A2[h2, h1] = self.A2, self.b2, _ONE
+        A3[0, :h2], A3[0, h2] = self.A3[0], self.b3[0]
+        return ReluNetwork(A1, _obj_zeros(h1 + 1), A2, _obj_zeros(h2 + 1), A3, _obj_zeros(1),
+                           self.units1 + ("one",), self.units2 + ("one",),
+                           self.default, self.gate)
+
+    def to_patch_network(self):  # -> constructions.patchnet.PatchNetwork
+        """The same weights as a :class:`constructions.patchnet.PatchNetwork` (``n == 9``)."""
+        from constructions.patchnet import PatchNetwork
+
+        if self.n_inputs != 9:
+            raise ValueError(f"a patch network reads 9 inputs, this one reads {self.n_inputs}")
+        return PatchNetwork(self.A1, self.b1, self.A2, self.b2, self.A3, self.b3,
+                            self.units1, self.units2)
+
+
+# ---------------------------------------------------------------------------------------
+# the construction
+# ---------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Hinge:
+    """A dyadic breakpoint ``t`` strictly between consecutive domain values ``u < w`` and a
+    power of two ``slope`` with ``slope * (t - u) >= 1`` and ``slope * (w - t) >= 1``."""
+
+    t: Fraction
+    slope: Fraction
+
+    @staticmethod
+    def between(u: Fraction, w: Fraction) -> Hinge:
+        """The least power of two ``slope > 2 / (w - u)``, then the coarsest dyadic ``t``
+        (nearest the midpoint) at distance ``>= 1/slope`` from both ``u`` and ``w``. (With
+        ``slope = 2 / (w - u)`` the only choice would be the midpoint, maybe not dyadic.)"""
+        slope = _pow2_ceil(2 / (w - u))
+        if slope * (w - u) == 2:
+            slope *= 2
+        lo, hi, mid = u + 1 / slope, w - 1 / slope, (u + w) / 2
+        e = max(abs(lo), abs(hi), w - u).numerator.bit_length() + 1
+        while True:  # a multiple of 2^e in [lo, hi] exists for all e <= log2(hi - lo)
+            g = _pow2(e)
+            k_lo, k_hi = math.ceil(lo / g), math.floor(hi / g)
+            if k_lo <= k_hi:
+                k = min(range(k_lo, k_hi + 1), key=lambda j: (abs(j * g - mid), j))
+                return Hinge(k * g, slope)
+            e -= 1
+
+
+def _normalise(
+    table: Mapping[Sequence, tuple[object, Sequence]], domains: Sequence[Iterable]
+) -> tuple[dict[Point, Jet], tuple[tuple[Fraction, ...], ...]]:
+    doms = tuple(tuple(sorted({Fraction(v) for v in d})) for d in domains)
+    n = len(doms)
+    if n == 0 or any(len(d) == 0 for d in doms):
+        raise ValueError("need at least one coordinate and non-empty domains")
+    out: dict[Point, Jet] = {}
+    for p, (v, jac) in table.items():
+        pt = tuple(Fraction(c) for c in p)
+        jj = tuple(Fraction(c) for c in jac)
+        if len(pt) != n or len(jj) != n:
+            raise ValueError(f"point {p} / jacobian {jac} do not have length {n}")
+        for i, c in enumerate(pt):
+            if c not in doms[i]:
+                raise ValueError(f"coordinate {i} of {p} is not in its domain {doms[i]}")
+        if pt in out:
+            raise ValueError(f"point {p} listed twice")
+        out[pt] = (Fraction(v), jj)
+    return out, doms
+
+
+def normalise_table(
+    table: Mapping[Sequence, tuple[object, Sequence]]
+) -> dict[Point, Jet]:
+    """The table with every number a ``Fraction`` and every point a tuple."""
+    return {tuple(Fraction(c) for c in p): (Fraction(v), tuple(Fraction(c) for c in j))
+            for p, (v, j) in table.items()}
+
+
+def layer2_width(table: Mapping[Point, Jet], default: Fraction) -> int:
+    """Layer-2 units used for ``default``: one per point off the default value, two per
+    point on it with a non-zero Jacobian, none per point on it with zero Jacobian."""
+    w = 0
+    for v, jac in table.values():
+        if v != default:
+            w += 1
+        elif any(jac):
+            w += 2
+    return w
+
+
+def choose_default(table: Mapping[Point, Jet]) -> Fraction:
+    """The value off the table that minimises :func:`layer2_width` (0 and the table's values
+    are the only candidates that matter; ties prefer 0, then small and dyadic values)."""
+    cands = {_ZERO} | {v for v, _ in table.values()}
+    return min(cands, key=lambda b: (layer2_width(table, b), b != 0, not is_dyadic(b),
+                                     abs(b), b))
+
+
+def realise(
+    table: Mapping[Sequence, tuple[object, Sequence]],
+    domains: Sequence[Iterable],
+    default: object | None = None,
+) -> ReluNetwork:
+    """Build the network of the module docstring (appendix B.4.1, used by Lemma 1).
+
+    ``table`` maps points of ``domains[0] x ... x domains[n-1]`` to ``(value, jacobian)``;
+    ``default`` (chosen by :func:`choose_default` when ``None``) is the value at the other
+    points of the product. Guarantees 1-3 of the module docstring hold exactly in rationals;
+    :func:`bits_needed` and :func:`float_report` give the floating-point statement.
+    """
+    tab, doms = _normalise(table, domains)
+    n = len(doms)
+    beta = choose_default(tab) if default is None else Fraction(default)
+
+    shifts = [math.ceil(1 - d[0]) for d in doms]
+    hinges = [[Hinge.between(d[j - 1], d[j]) for j in range(1, len(d))] for d in doms]
+    spread = [{c: max(abs(c - d[0]), abs(c - d[-1])) for c in d} for d in doms]
+
+    # layer-2 specifications: (point, kind) with kind "gate", "shifted" or "flat"
+    specs: list[tuple[Point, str]] = []
+    for p in sorted(tab):
+        v, jac = tab[p]
+        if v != beta:
+            specs.append((p, "gate"))
+        elif any(jac):
+            specs += [(p, "shifted"), (p, "flat")]
+
+    bound = Fraction(1)
+    for p, kind in specs:
+        v, jac = tab[p]
+        reach = abs(v - beta) + sum(abs(j) * spread[i][p[i]] for i, j in enumerate(jac))
+        bound = max(bound, reach + (1 if kind != "gate" else 0) + 1)
+    B = _pow2_ceil(bound)
+
+    # layer-1 units are named by keys ("below"|"above", i, j) (hinge j of coordinate i) and
+    # ("pass", i, 0); only the ones some layer-2 unit reads are built.
+    def penalty(p: Point) -> list[tuple]:
+        out = []
+        for i, c in enumerate(p):
+            j = doms[i].index(c)
+            if j > 0:
+                out.append(("below", i, j - 1))
+            if j + 1 < len(doms[i]):
+                out.append(("above", i, j))
+        return out
+
+    rows2: list[tuple[dict[tuple, Fraction], Fraction]] = []
+    names2: list[str] = []
+    out_w: list[Fraction] = []
+    for p, kind in specs:
+        v, jac = tab[p]
+        coef: dict[tuple, Fraction] = {key: -B for key in penalty(p)}
+        tag = "(" + ",".join(str(c) for c in p) + ")"
+        if kind == "flat":
+            rows2.append((coef, _ONE))
+            names2.append(f"flat{tag}")
+            out_w.append(-_ONE)
+            continue
+        sg = (1 if v > beta else -1) if kind == "gate" else 1
+        bias = sg * (v - beta) if kind == "gate" else _ONE
+        for i, j in enumerate(jac):
+            if j != 0:
+                coef[("pass", i, 0)] = sg * j
+                bias -= sg * j * (p[i] + shifts[i])
+        rows2.append((coef, bias))
+        names2.append(f"{kind}{tag}")
+        out_w.append(Fraction(sg))
+
+    order = {"below": 0, "above": 1, "pass": 2}
+    keys = sorted({k for coef, _ in rows2 for k in coef},
+                  key=lambda k: (k[1], k[0] == "pass", k[2], order[k[0]]))
+    index = {k: u for u, k in enumerate(keys)}
+    rows1: list[tuple[int, Fraction, Fraction]] = []  # (coordinate, weight, bias)
+    names1: list[str] = []
+    for kind, i, j in keys:
+        if kind == "pass":
+            rows1.append((i, _ONE, Fraction(shifts[i])))
+            names1.append(f"pass[x{i}{shifts[i]:+d}]")
+        else:
+            h = hinges[i][j]
+            sgn = -1 if kind == "below" else 1
+            rows1.append((i, sgn * h.slope, -sgn * h.slope * h.t))
+            names1.append(f"x{i}{'<' if kind == 'below' else '>'}{h.t}")
+
+    h1, h2 = max(1, len(rows1)), max(1, len(rows2))
+    A1, b1 = _obj_zeros(h1, n), _obj_zeros(h1)
+    for u, (i, w, b) in enumerate(rows1):
+        A1[u, i], b1[u] = w, b
+    if not rows1:  # keep shapes non-empty: a dead unit (pre-activation -1)
+        b1[0], names1 = -_ONE, ["dead"]
+    A2, b2 = _obj_zeros(h2, h1), _obj_zeros(h2)
+    for k, (coef, b) in enumerate(rows2):
+        for key, w in coef.items():
+            A2[k, index[key]] = w
+        b2[k] = b
+    if not rows2:
+        b2[0], names2 = -_ONE, ["dead"]
+    A3, b3 = _obj_zeros(1, h2), _obj_zeros(1)
+    for k, w in enumerate(out_w):
+        A3[0, k] = w
+    b3[0] = beta
+    return ReluNetwork(A1, b1, A2, b2, A3, b3, tuple(names1), tuple(names2), beta, B)
+
+
+# ---------------------------------------------------------------------------------------
+# kinks and exact checks
+# ---------------------------------------------------------------------------------------
+def min_abs_preactivation(net: ReluNetwork, points: Iterable[Sequence[Fraction]]) -> Fraction:
+    """The smallest ``|pre-activation|`` over all hidden units and ``points`` (exact).
+
+    Positive means no point lies on a kink of any unit (guarantee 1 of the module)."""
+    best: Fraction | None = None
+    for p in points:
+        z1, z2 = net.preactivations_exact(p)
+        m = min(abs(z) for z in z1 + z2)
+        best = m if best is None else min(best, m)
+    if best is None:
+        raise ValueError("no points given")
+    return best
+
+
+def product_points(domains: Sequence[Iterable]) -> Iterable[Point]:
+    """Every point of ``domains[0] x ... x domains[n-1]`` (as Fractions)."""
+    import itertools
+
+    doms = [sorted({Fraction(v) for v in d}) for d in domains]
+    return itertools.product(*doms)
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    """A table point where the network's value or Jacobian differs from the table."""
+
+    point: Point
+    quantity: str  # "value" or "jacobian"
+    expected: object
+    got: object
+    tolerance: Fraction = _ZERO
+
+
+# ---------------------------------------------------------------------------------------
+# floating point
+# ---------------------------------------------------------------------------------------
+def mantissa_bits(dtype: torch.dtype) -> int:
+    """Significand bits including the implicit one: 53 for float64, 24 for float32."""
+    return 1 - round(math.log2(torch.finfo(dtype).eps))
+
+
+@dataclass(frozen=True)
+class FloatReport:
+    """What a float format with ``bits`` significand bits does at the table points.
+
+    ``exact_bits``: bits that make every computation whose inputs are exact exact;
+    ``signs_kept``: every inexact pre-activation provably keeps its sign (so the activation
+    pattern, hence the Jacobian, is the exact one); ``value_error[p]``: a bound on
+    ``|computed f(p) - v_p|``, 0 where the value is exact; ``jacobian_exact[p]``: the
+    weights on every active path are dyadic, so the Jacobian is exact.
+    """
+
+    bits: int
+    exact_bits: int
+    signs_kept: bool
+    value_error: dict[Point, Fraction]
+    jacobian_exact: dict[Point, bool]
+
+    @property
+    def guaranteed(self) -> bool:
+        return self.bits >= self.exact_bits and self.signs_kept
+
+
+def _gamma(k: int, u: Fraction) -> Fraction | None:
+    return None if k * u >= 1 else k * u / (1 - k * u)
+
+
+@dataclass(frozen=True)
+class _ExactPass:
+    """The exact forward and backward pass at one point, and which of its quantities a
+    float pass computes with rounding (``rounded1``/``rounded2``/``rounded_out``)."""
+
+    x: Point
+    z1: list[Fraction]
+    z2: list[Fraction]
+    rounded1: list[bool]
+    rounded2: list[bool]
+    rounded_out: bool
+    bits: int
+    jacobian_exact: bool
+
+    @property
+    def any_rounded(self) -> bool:
+        return self.rounded_out or any(self.rounded1) or any(self.rounded2)
+
+
+def _exact_pass(net: ReluNetwork, x: Point) -> _ExactPass:
+    """Exact pass at ``x``; ``bits`` makes every computation with exact (dyadic) inputs and
+    weights exact, forward and backward, partial sums in any order (see :func:`_sum_bits`)."""
+    rows1, rows2, row3, cols1, cols2 = net._sparse
+    bits = max([1] + [_odd_bits(c) for c in x if is_dyadic(c)])
+
+    def layer(rows, bias, a, rounded_in):
+        nonlocal bits
+        zs, rs = [], []
+        for k, r in enumerate(rows):
+            live = [(j, w) for j, w in r if a[j] != 0 or rounded_in[j]]
+            terms = [w * a[j] for j, w in live]
+            z = sum(terms, bias[k])
+            rnd = (not is_dyadic(bias[k])
+                   or any(rounded_in[j] or not is_dyadic(w) for j, w in live))
+            if not rnd:
+                bits = max(bits, _sum_bits(terms + [bias[k]]))
+            zs.append(z)
+            rs.append(rnd)
+        return zs, rs
+
+    z1, r1 = layer(rows1, net.b1, list(x), [not is_dyadic(c) for c in x])
+    out1 = [r and z > 0 for r, z in zip(r1, z1)]  # an inactive unit outputs an exact 0
+    z2, r2 = layer(rows2, net.b2, [_relu(z) for z in z1], out1)
+    out2 = [r and z > 0 for r, z in zip(r2, z2)]
+    _, (r3,) = layer([row3], net.b3, [_relu(z) for z in z2], out2)
+
+    jac_ok = True  # backward pass on the exact activation pattern
+    g2 = {k: w for k, w in row3 if z2[k] > 0}
+    g1 = []
+    for j in range(len(z1)):
+        terms = [w * g2[k] for k, w in cols2[j] if k in g2] if z1[j] > 0 else []
+        jac_ok = jac_ok and all(is_dyadic(t) for t in terms)
+        if jac_ok:
+            bits = max(bits, _sum_bits(terms))
+        g1.append(sum(terms, _ZERO))
+    for i in range(net.n_inputs):
+        terms = [w * g1[j] for j, w in cols1[i]]
+        jac_ok = jac_ok and all(is_dyadic(t) for t in terms)
+        if jac_ok:
+            bits = max(bits, _sum_bits(terms))
+    return _ExactPass(x, z1, z2, r1, r2, r3, bits, jac_ok)
+
+
+def _dot_error(terms: list[tuple[Fraction, Fraction, Fraction]], b: Fraction,
+               u: Fraction) -> Fraction | None:
+    """Bound on ``|float(sum w a + b) - (sum w a + b)|`` for terms ``(w, a, err_a)``.
+
+    Input errors ``err_a``, rounding of non-dyadic weights (``2u|w|``, double rounding
+    Fraction -> float64 -> dtype included) and ``gamma_{k+2}`` times the sum of magnitudes
+    for the ``k`` products and additions in any order (FMA included). ``None``: no bound.
+    """
+    live = [(w, a, ea) for w, a, ea in terms if a != 0 or ea != 0]
+    g = _gamma(len(live) + 2, u)
+    if g is None:
+        return None
+    eb = _ZERO if is_dyadic(b) else 2 * u * abs(b)
+    err, mag = eb, abs(b) + eb
+    for w, a, ea in live:
+        ew = _ZERO if is_dyadic(w) else 2 * u * abs(w)
+        err += abs(w) * ea + ew * abs(a) + ew * ea
+        mag += (abs(w) + ew) * (abs(a) + ea)
+    return err + g * mag
+
+
+def _rounding(net: ReluNetwork, ep: _ExactPass,
+              u: Fraction) -> tuple[bool, Fraction | None]:
+    """(every rounded pre-activation keeps its sign, bound on the output's error) at ``ep.x``
+    for unit roundoff ``u``, assuming the exact parts are exact (``bits >= ep.bits``)."""
+    rows1, rows2, row3, _, _ = net._sparse
+    ok = True
+
+    def layer(rows, bias, z_prev, err_prev, zs, rounded):
+        nonlocal ok
+        errs: dict[int, Fraction] = {}
+        for k in (k for k, r in enumerate(rounded) if r):
+            terms = [(w, _relu(z_prev[j]) if z_prev is not None else ep.x[j], err_prev(j))
+                     for j, w in rows[k]]
+            e = _dot_error(terms, bias[k], u)
+            if e is None or e >= abs(zs[k]):
+                ok = False
+                e = e if e is not None else Fraction(10**30)
+            if zs[k] > 0:
+                errs[k] = e
+        return errs
+
+    ex = [_ZERO if is_dyadic(c) else 2 * u * abs(c) for c in ep.x]
+    e1 = layer(rows1, net.b1, None, lambda i: ex[i], ep.z1, ep.rounded1)
+    e2 = layer(rows2, net.b2, ep.z1, lambda j: e1.get(j, _ZERO), ep.z2, ep.rounded2)
+    if not ep.rounded_out:
+        return ok, _ZERO
+    e3 = _dot_error([(w, _relu(ep.z2[k]), e2.get(k, _ZERO)) for k, w in row3], net.b3[0], u)
+    return ok and e3 is not None, e3
+
+
+def float_report(net: ReluNetwork, table: Mapping[Sequence, tuple[object, Sequence]],
+                 bits: int) -> FloatReport:
+    """Rounding analysis of the float forward and backward pass at every table point.
+
+    Inputs that are not dyadic (``1/3``) are rounded (error ``<= 2u|x|``, ``u = 2^-bits``);
+    so are non-dyadic weights. A hinge reading such an input is inexact, but when it is
+    inactive with ``|z| >= 1 > error`` its output is exactly 0: the flat region absorbs the
+    rounding. Consequently, at a point whose Jacobian vanishes in its non-dyadic coordinates
+    (and whose value and Jacobian are dyadic) the computed value and Jacobian are exact once
+    ``bits >= bits_needed``; elsewhere the Jacobian is still exact and the value is within
+    ``value_error``.
+    """
+    tab = normalise_table(table)
+    u = _pow2(-bits)
+    exact_bits = max([1] + [_odd_bits(w) for w in net.weight_values() if is_dyadic(w)])
+    kept = True
+    verr: dict[Point, Fraction] = {}
+    jex: dict[Point, bool] = {}
+    for p in tab:
+        ep = _exact_pass(net, p)
+        ok, e3 = _rounding(net, ep, u)
+        exact_bits, kept = max(exact_bits, ep.bits), kept and ok
+        verr[p] = e3 if e3 is not None else Fraction(10**30)
+        jex[p] = ep.jacobian_exact
+    return FloatReport(bits, exact_bits, kept, verr, jex)
+
+
+def bits_needed(net: ReluNetwork, table: Mapping[Sequence, tuple[object, Sequence]]) -> int:
+    """Significand bits (implicit bit included) for the guarantee of :func:`float_report`.
+
+    The maximum of (i) the bits making every computation with exact inputs and weights exact
+    at every table point, forward and backward (partial sums bounded over the worst point,
+    divided by the dyadic granularity of their terms, any summation order), and (ii) the
+    least bits for which every rounded pre-activation provably keeps its sign (a monotone
+    condition, found by bisection).
+    """
+    tab = normalise_table(table)
+    passes = [_exact_pass(net, p) for p in tab]
+    exact = max([1] + [_odd_bits(w) for w in net.weight_values() if is_dyadic(w)]
+                + [ep.bits for ep in passes])
+    rounded = [ep for ep in passes if ep.any_rounded]
+    lo, hi = 1, 64
+    while not all(_rounding(net, ep, _pow2(-hi))[0] for ep in rounded):
+        lo, hi = hi + 1, 2 * hi
+        if hi > 4096:
+            raise ValueError("no precision up to 4096 bits keeps the activation pattern")
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if all(_rounding(net, ep, _pow2(-mid))[0] for ep in rounded):
+            hi = mid
+        else:
+            lo = mid + 1
+    return max(exact, lo)
+
+
+def check_realisation(
+    net: ReluNetwork,
+    table: Mapping[Sequence, tuple[object, Sequence]],
+    dtype: torch.dtype | None = torch.float64,
+) -> list[Mismatch]:
+    """Evaluate value and Jacobian at every table point; return the mismatches.
+
+    ``dtype=None``: exact rationals (:meth:`ReluNetwork.value_and_jacobian_exact`), every
+    value and Jacobian must be equal. A torch float ``dtype``: one batched forward pass and
+    ``torch.autograd.grad`` (ReLU'(0) = 0) on the inputs rounded to ``dtype``; the Jacobian
+    must be exactly the table's at every point and the value exactly the table's up to the
+    bound of :func:`float_report` (0 at points with dyadic coordinates wherever the
+    Jacobian is non-zero). Needs dyadic table values and Jacobians.
+    """
+    tab = normalise_table(table)
+    pts = sorted(tab)
+    out: list[Mismatch] = []
+    if dtype is None:
+        for p in pts:
+            v, jac = tab[p]
+            got_v, got_j = net.value_and_jacobian_exact(p)
+            if got_v != v:
+                out.append(Mismatch(p, "value", v, got_v))
+            if got_j != jac:
+                out.append(Mismatch(p, "jacobian", jac, got_j))
+        return out
+    if not all(is_dyadic(v) and all(is_dyadic(c) for c in j) for v, j in tab.values()):
+        raise ValueError("float checks need dyadic table values and Jacobians")
+    if not pts:
+        return out
+    report = float_report(net, tab, mantissa_bits(dtype))
+    model = net.to_torch(dtype, exact=False)
+    x = torch.tensor([[float(c) for c in p] for p in pts], dtype=torch.float64).to(dtype)
+    x.requires_grad_(True)
+    y = model(x)[:, 0]
+    (grad,) = torch.autograd.grad(y.sum(), x)
+    ys = y.detach().to(torch.float64).tolist()
+    gs = grad.to(torch.float64).tolist()
+    for p, yv, gv in zip(pts, ys, gs):
+        v, jac = tab[p]
+        tol = report.value_error[p]
+        got_v = Fraction(yv) if math.isfinite(yv) else yv
+        if not isinstance(got_v, Fraction) or abs(got_v - v) > tol:
+            out.append(Mismatch(p, "value", v, got_v, tol))
+        got_j = tuple(Fraction(g) if math.isfinite(g) else g for g in gv)
+        if got_j != jac:
+            out.append(Mismatch(p, "jacobian", jac, got_j))
+    return out
