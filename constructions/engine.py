@@ -26,6 +26,10 @@ MAX_GRID_CELLS = 1 << 26
 """Refuse rollouts whose grid would exceed this many cells (about 0.5 GB per float64 grid)."""
 
 
+class BudgetExceeded(RuntimeError):
+    """A rollout would exceed its work or memory budget; nothing beyond it is computed."""
+
+
 def exact_layer(ctm: CompiledTM, grid: np.ndarray,
                 cache: dict[tuple, Fraction] | None = None) -> np.ndarray:
     """One layer in exact rational arithmetic on an object array of codes.
@@ -102,6 +106,7 @@ def run_network(
     config: Configuration | None = None,
     chunk: int = 256,
     on_step: Callable[[Configuration], None] | None = None,
+    max_cell_updates: int | None = None,
 ) -> Configuration:
     """Run ``ctm`` through the network until it halts or ``max_steps`` layers have run.
 
@@ -125,8 +130,11 @@ def run_network(
     if on_step is not None:
         on_step(ctm.decode(grid, origin, done))
     (hr, hc), halted = _head_and_halted(ctm, grid)
+    work = 0
+    size = 4  # chunks double up to ``chunk``: a machine that halts early costs little
     while not halted and done < max_steps:
-        n = min(chunk, max_steps - done)
+        n = min(size, chunk, max_steps - done)
+        size *= 2
         # pad so the head stays inside the grid for n steps
         H, W = grid.shape
         top = max(0, n - hr) if two_d else 0
@@ -134,9 +142,16 @@ def run_network(
         left, right = max(0, n - hc), max(0, hc + n - (W - 1))
         need = (H + top + bottom) * (W + left + right)
         if need > MAX_GRID_CELLS:
-            raise MemoryError(
-                f"the rollout grid would need {need} cells (limit {MAX_GRID_CELLS}); "
-                "ask for fewer steps"
+            raise BudgetExceeded(
+                f"after {done} steps the rollout grid would need {need:,} cells "
+                f"(limit {MAX_GRID_CELLS:,}); ask for fewer steps"
+            )
+        work += need * n
+        if max_cell_updates is not None and work > max_cell_updates:
+            raise BudgetExceeded(
+                f"after {done} steps the network run would exceed {max_cell_updates:,} "
+                f"cell updates (grid {H + top + bottom}x{W + left + right}); ask for fewer "
+                "steps or use the reference engine"
             )
         if top or bottom or left or right:
             grid = np.pad(grid, ((top, bottom), (left, right)), constant_values=ctm.padding)

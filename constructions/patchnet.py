@@ -261,7 +261,7 @@ class _Layer1:
         return coef, const
 
     def passthrough(self, position: int) -> tuple[int, int]:
-        """A unit ``relu(x_p + B)`` with integer ``B`` so the argument is >= 1; returns (unit, B)."""
+        """A unit ``relu(x_p + B)``, integer ``B`` making the argument >= 1; returns (unit, B)."""
         if position not in self._pass:
             shift = max(0, math.ceil(1 - self.domain[0]))
             unit = self._unit(position, Fraction(1), Fraction(shift),

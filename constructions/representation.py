@@ -18,11 +18,11 @@ weights such that, for every point ``x`` of ``D``:
 
 Construction (all breakpoints, slopes and constants are powers of two or dyadic):
 
-* layer 1, *penalty hinges*: for consecutive values ``u < w`` of ``D_i`` a dyadic breakpoint
-  ``t`` strictly inside ``(u, w)`` and a power of two ``s`` with ``s (t - u) >= 1`` and
-  ``s (w - t) >= 1`` give ``below = relu(s (t - x_i))`` and ``above = relu(s (x_i - t))``.
-  On ``D_i`` each is either exactly 0 with pre-activation ``<= -1`` or ``>= 1``. The
-  penalty of ``x_i`` against a value ``d`` of ``D_i`` is
+* layer 1, *penalty hinges*: for consecutive values ``u < w`` of ``D_i`` the least power of
+  two ``s > 2 / (w - u)`` and a dyadic breakpoint ``t`` with ``s (t - u) >= 1`` and
+  ``s (w - t) >= 1`` (:class:`Hinge`) give ``below = relu(s (t - x_i))`` and
+  ``above = relu(s (x_i - t))``. On ``D_i`` each is either exactly 0 with pre-activation
+  ``<= -1`` or ``>= 1``. The penalty of ``x_i`` against a value ``d`` of ``D_i`` is
   ``pen(x_i; d) = below(t_left(d)) + above(t_right(d))``: exactly 0 (and locally constant) at
   ``x_i = d``, ``>= 1`` at every other value of ``D_i``.
 * layer 1, *pass-throughs*: ``relu(x_i + S_i)``, ``S_i = ceil(1 - min D_i)``, argument ``>= 1``.
@@ -48,6 +48,15 @@ Dyadic weights. Every weight is dyadic when the table's values, Jacobians and th
 dyadic weights, since at any point such a network computes ``c + J . x`` with ``c`` a sum of
 products of its weights. The paper's patch network ``V1 s(V2 V3 s(V4 V5 x))`` has no
 biases; :meth:`ReluNetwork.homogeneous` gives the bias-free form with a constant input.
+
+Precision (:func:`bits_needed`, :func:`float_report`). Where inputs, weights and table
+entries are dyadic, every float partial sum (forward and autograd's backward) is exact once
+the format has ``bits_needed`` significand bits. Non-dyadic inputs such as ``1/3`` are
+rounded; the hinges reading them have ``|z| >= 1``, so with ``bits_needed`` bits their signs
+are kept: inactive hinges output an exact 0 and closed gates an exact 0. Hence the autograd
+Jacobian is exact at every table point, and the value is exact at every point whose
+Jacobian vanishes on its non-dyadic coordinates; a non-zero slope along a rounded input
+necessarily passes the rounding on to the value, which :func:`float_report` then bounds.
 """
 
 from __future__ import annotations
@@ -523,27 +532,47 @@ class FloatReport:
         return self.bits >= self.exact_bits and self.signs_kept
 
 
-def _gamma(k: int, u: Fraction) -> Fraction | None:
-    return None if k * u >= 1 else k * u / (1 - k * u)
+def _up(v: Fraction) -> float:
+    """The least float ``>= v``."""
+    f = float(v)
+    return f if Fraction(f) >= v else math.nextafter(f, math.inf)
+
+
+def _down(v: Fraction) -> float:
+    """The greatest float ``<= v``."""
+    f = float(v)
+    return f if Fraction(f) <= v else math.nextafter(f, -math.inf)
+
+
+@dataclass(frozen=True)
+class _RoundedUnit:
+    """A unit whose pre-activation a float pass computes with rounding, in the form the
+    error bound needs: float upper bounds of ``|w|``, ``|a|``, ``|b|`` and a lower bound of
+    ``|z|`` (its margin)."""
+
+    index: int
+    active: bool
+    margin: float
+    terms: tuple[tuple[float, float, bool, int], ...]  # (|w|, |a|, w rounded, input index)
+    bias: float
+    bias_rounded: bool
 
 
 @dataclass(frozen=True)
 class _ExactPass:
-    """The exact forward and backward pass at one point, and which of its quantities a
-    float pass computes with rounding (``rounded1``/``rounded2``/``rounded_out``)."""
+    """The exact forward and backward pass at one point, ``bits`` for its exact parts and
+    the units whose pre-activations a float pass rounds (per layer; the output is layer 3)."""
 
     x: Point
     z1: list[Fraction]
     z2: list[Fraction]
-    rounded1: list[bool]
-    rounded2: list[bool]
-    rounded_out: bool
+    rounded: tuple[tuple[_RoundedUnit, ...], ...]
     bits: int
     jacobian_exact: bool
 
     @property
     def any_rounded(self) -> bool:
-        return self.rounded_out or any(self.rounded1) or any(self.rounded2)
+        return any(self.rounded)
 
 
 def _exact_pass(net: ReluNetwork, x: Point) -> _ExactPass:
@@ -554,24 +583,30 @@ def _exact_pass(net: ReluNetwork, x: Point) -> _ExactPass:
 
     def layer(rows, bias, a, rounded_in):
         nonlocal bits
-        zs, rs = [], []
+        zs, rus = [], []
         for k, r in enumerate(rows):
             live = [(j, w) for j, w in r if a[j] != 0 or rounded_in[j]]
             terms = [w * a[j] for j, w in live]
             z = sum(terms, bias[k])
-            rnd = (not is_dyadic(bias[k])
-                   or any(rounded_in[j] or not is_dyadic(w) for j, w in live))
-            if not rnd:
+            if is_dyadic(bias[k]) and not any(rounded_in[j] or not is_dyadic(w)
+                                              for j, w in live):
                 bits = max(bits, _sum_bits(terms + [bias[k]]))
+            else:
+                ts = tuple((_up(abs(w)), _up(abs(a[j])), not is_dyadic(w), j) for j, w in live)
+                rus.append(_RoundedUnit(k, z > 0, _down(abs(z)), ts, _up(abs(bias[k])),
+                                        not is_dyadic(bias[k])))
             zs.append(z)
-            rs.append(rnd)
-        return zs, rs
+        return zs, tuple(rus)
 
-    z1, r1 = layer(rows1, net.b1, list(x), [not is_dyadic(c) for c in x])
-    out1 = [r and z > 0 for r, z in zip(r1, z1)]  # an inactive unit outputs an exact 0
-    z2, r2 = layer(rows2, net.b2, [_relu(z) for z in z1], out1)
-    out2 = [r and z > 0 for r, z in zip(r2, z2)]
-    _, (r3,) = layer([row3], net.b3, [_relu(z) for z in z2], out2)
+    def outputs_rounded(n_units, rus):  # an inactive unit outputs an exact 0
+        out = [False] * n_units
+        for ru in rus:
+            out[ru.index] = ru.active
+        return out
+
+    z1, ru1 = layer(rows1, net.b1, list(x), [not is_dyadic(c) for c in x])
+    z2, ru2 = layer(rows2, net.b2, [_relu(z) for z in z1], outputs_rounded(len(z1), ru1))
+    _, ru3 = layer([row3], net.b3, [_relu(z) for z in z2], outputs_rounded(len(z2), ru2))
 
     jac_ok = True  # backward pass on the exact activation pattern
     g2 = {k: w for k, w in row3 if z2[k] > 0}
@@ -587,58 +622,51 @@ def _exact_pass(net: ReluNetwork, x: Point) -> _ExactPass:
         jac_ok = jac_ok and all(is_dyadic(t) for t in terms)
         if jac_ok:
             bits = max(bits, _sum_bits(terms))
-    return _ExactPass(x, z1, z2, r1, r2, r3, bits, jac_ok)
+    return _ExactPass(x, z1, z2, (ru1, ru2, ru3), bits, jac_ok)
 
 
-def _dot_error(terms: list[tuple[Fraction, Fraction, Fraction]], b: Fraction,
-               u: Fraction) -> Fraction | None:
-    """Bound on ``|float(sum w a + b) - (sum w a + b)|`` for terms ``(w, a, err_a)``.
+_INFLATE = 1 + 2.0**-30
+"""Covers the float evaluation of the error bounds themselves: nonnegative sums and products
+with ``m`` operations are at least ``(1 - 2^-53)^m`` times their true value, and
+``(1 - 2^-53)^-m <= 1 + 2^-30`` for ``m <= 2^22`` (we allow ``2^19`` terms of 6 operations)."""
 
-    Input errors ``err_a``, rounding of non-dyadic weights (``2u|w|``, double rounding
-    Fraction -> float64 -> dtype included) and ``gamma_{k+2}`` times the sum of magnitudes
-    for the ``k`` products and additions in any order (FMA included). ``None``: no bound.
+
+def _dot_error(ru: _RoundedUnit, err_in: Sequence[float], u: float) -> float:
+    """Bound on ``|float(sum w a + b) - (sum w a + b)|`` for a rounded unit.
+
+    Input errors ``err_in[j]``, rounding of non-dyadic weights (``2u|w|``, the double
+    rounding Fraction -> float64 -> dtype included) and ``gamma_{k+2} <= 2 (k+2) u``
+    (valid while ``(k+2) u <= 1/2``) times the sum of magnitudes, for the ``k`` products and
+    the additions in any order (FMA included). ``inf`` when there is no bound.
     """
-    live = [(w, a, ea) for w, a, ea in terms if a != 0 or ea != 0]
-    g = _gamma(len(live) + 2, u)
-    if g is None:
-        return None
-    eb = _ZERO if is_dyadic(b) else 2 * u * abs(b)
-    err, mag = eb, abs(b) + eb
-    for w, a, ea in live:
-        ew = _ZERO if is_dyadic(w) else 2 * u * abs(w)
-        err += abs(w) * ea + ew * abs(a) + ew * ea
-        mag += (abs(w) + ew) * (abs(a) + ea)
-    return err + g * mag
+    k = len(ru.terms) + 2
+    if 2 * k * u > 1 or k > 2**19:
+        return math.inf
+    eb = 2 * u * ru.bias if ru.bias_rounded else 0.0
+    err, mag = eb, ru.bias + eb
+    for w, a, w_rounded, j in ru.terms:
+        ea = err_in[j]
+        ew = 2 * u * w if w_rounded else 0.0
+        err += w * ea + ew * a + ew * ea
+        mag += (w + ew) * (a + ea)
+    return (err + 2 * k * u * mag) * _INFLATE
 
 
-def _rounding(net: ReluNetwork, ep: _ExactPass,
-              u: Fraction) -> tuple[bool, Fraction | None]:
+def _rounding(ep: _ExactPass, u: float) -> tuple[bool, float]:
     """(every rounded pre-activation keeps its sign, bound on the output's error) at ``ep.x``
     for unit roundoff ``u``, assuming the exact parts are exact (``bits >= ep.bits``)."""
-    rows1, rows2, row3, _, _ = net._sparse
-    ok = True
-
-    def layer(rows, bias, z_prev, err_prev, zs, rounded):
-        nonlocal ok
-        errs: dict[int, Fraction] = {}
-        for k in (k for k, r in enumerate(rounded) if r):
-            terms = [(w, _relu(z_prev[j]) if z_prev is not None else ep.x[j], err_prev(j))
-                     for j, w in rows[k]]
-            e = _dot_error(terms, bias[k], u)
-            if e is None or e >= abs(zs[k]):
-                ok = False
-                e = e if e is not None else Fraction(10**30)
-            if zs[k] > 0:
-                errs[k] = e
-        return errs
-
-    ex = [_ZERO if is_dyadic(c) else 2 * u * abs(c) for c in ep.x]
-    e1 = layer(rows1, net.b1, None, lambda i: ex[i], ep.z1, ep.rounded1)
-    e2 = layer(rows2, net.b2, ep.z1, lambda j: e1.get(j, _ZERO), ep.z2, ep.rounded2)
-    if not ep.rounded_out:
-        return ok, _ZERO
-    e3 = _dot_error([(w, _relu(ep.z2[k]), e2.get(k, _ZERO)) for k, w in row3], net.b3[0], u)
-    return ok and e3 is not None, e3
+    err_in = [2 * u * _up(abs(c)) if not is_dyadic(c) else 0.0 for c in ep.x]
+    for depth, rus in enumerate(ep.rounded):
+        n_out = (len(ep.z1), len(ep.z2), 1)[depth]
+        err_out = [0.0] * n_out
+        for ru in rus:
+            e = _dot_error(ru, err_in, u)
+            if depth < 2 and not e < ru.margin:
+                return False, math.inf
+            if ru.active or depth == 2:
+                err_out[ru.index] = e
+        err_in = err_out
+    return True, err_in[0]
 
 
 def float_report(net: ReluNetwork, table: Mapping[Sequence, tuple[object, Sequence]],
@@ -654,16 +682,16 @@ def float_report(net: ReluNetwork, table: Mapping[Sequence, tuple[object, Sequen
     ``value_error``.
     """
     tab = normalise_table(table)
-    u = _pow2(-bits)
+    u = 2.0**-bits
     exact_bits = max([1] + [_odd_bits(w) for w in net.weight_values() if is_dyadic(w)])
     kept = True
     verr: dict[Point, Fraction] = {}
     jex: dict[Point, bool] = {}
     for p in tab:
         ep = _exact_pass(net, p)
-        ok, e3 = _rounding(net, ep, u)
-        exact_bits, kept = max(exact_bits, ep.bits), kept and ok
-        verr[p] = e3 if e3 is not None else Fraction(10**30)
+        ok, e3 = _rounding(ep, u)
+        exact_bits, kept = max(exact_bits, ep.bits), kept and ok and math.isfinite(e3)
+        verr[p] = Fraction(e3) if math.isfinite(e3) else Fraction(10**300)
         jex[p] = ep.jacobian_exact
     return FloatReport(bits, exact_bits, kept, verr, jex)
 
@@ -683,13 +711,13 @@ def bits_needed(net: ReluNetwork, table: Mapping[Sequence, tuple[object, Sequenc
                 + [ep.bits for ep in passes])
     rounded = [ep for ep in passes if ep.any_rounded]
     lo, hi = 1, 64
-    while not all(_rounding(net, ep, _pow2(-hi))[0] for ep in rounded):
+    while not all(_rounding(ep, 2.0**-hi)[0] for ep in rounded):
         lo, hi = hi + 1, 2 * hi
-        if hi > 4096:
-            raise ValueError("no precision up to 4096 bits keeps the activation pattern")
+        if hi > 1024:
+            raise ValueError("no precision up to 1024 bits keeps the activation pattern")
     while lo < hi:
         mid = (lo + hi) // 2
-        if all(_rounding(net, ep, _pow2(-mid))[0] for ep in rounded):
+        if all(_rounding(ep, 2.0**-mid)[0] for ep in rounded):
             hi = mid
         else:
             lo = mid + 1

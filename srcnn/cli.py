@@ -16,8 +16,10 @@ EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
 MAX_REFERENCE_STEPS = 10**9
 """Reference 1-D runs up to this many steps (BB(5)'s 47,176,870 takes seconds)."""
-MAX_RCNN_CELL_UPDATES = 4 * 10**9
-"""Refuse network rollouts whose worst-case work (grid cells x layers) exceeds this."""
+MAX_RCNN_STEPS = 10**6
+"""Refuse network runs of more steps than this before starting."""
+MAX_RCNN_CELL_UPDATES = 2 * 10**9
+"""Stop network runs whose work (grid cells x layers) would exceed this (minutes of CPU)."""
 
 
 class UsageError(Exception):
@@ -54,15 +56,13 @@ def _load_machine(spec: str):
 
 
 # --------------------------------------------------------------------------- simulate
-def _rcnn_budget(machine, steps: int) -> None:
-    side = 2 * steps + 1
-    cells = side if machine.is_one_dimensional else side * side
-    work = cells * steps
-    if work > MAX_RCNN_CELL_UPDATES:
+def _rcnn_budget(steps: int) -> None:
+    if steps > MAX_RCNN_STEPS:
+        side = 2 * steps + 1
         raise UsageError(
-            f"--steps {steps:,} through the network may need up to {work:,} cell updates "
-            f"(grid up to {cells:,} cells x {steps:,} layers; limit {MAX_RCNN_CELL_UPDATES:,}); "
-            "use --engine reference or fewer steps"
+            f"--steps {steps:,} through the network is beyond the limit of {MAX_RCNN_STEPS:,} "
+            f"(a 1-D run may need a {side:,}-cell grid for {steps:,} layers, up to "
+            f"{side * steps:,} cell updates); use --engine reference or fewer steps"
         )
 
 
@@ -103,17 +103,21 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
             final = run(machine, args.steps)
     else:
-        from constructions.engine import run_network
+        from constructions.engine import BudgetExceeded, run_network
         from constructions.tm import CompileError, compile_tm
 
-        _rcnn_budget(machine, args.steps)
+        _rcnn_budget(args.steps)
         try:
             ctm = compile_tm(machine)
             ctm.check_dtype(args.dtype)
         except CompileError as e:
             raise UsageError(str(e)) from None
         engine = "exact" if args.engine == "exact" else args.dtype
-        final = run_network(ctm, args.steps, engine=engine, on_step=record)
+        try:
+            final = run_network(ctm, args.steps, engine=engine, on_step=record,
+                                max_cell_updates=MAX_RCNN_CELL_UPDATES)
+        except BudgetExceeded as e:
+            raise UsageError(str(e)) from None
     summary = summarize(machine, final)
     if args.show:
         print(_spacetime(machine, configs))
@@ -122,7 +126,8 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     else:
         name = machine.name or args.machine
         print(f"machine  {name}  (s={machine.n_states}, k={machine.n_symbols})")
-        print(f"engine   {args.engine}" + ("" if args.engine == "reference" else f" ({args.dtype})"))
+        dtype = "" if args.engine == "reference" else f" ({args.dtype})"
+        print(f"engine   {args.engine}{dtype}")
         for key, value in summary.items():
             shown = value if key != "tape" or len(value) <= 80 else value[:77] + "..."
             print(f"{key:<8} {shown}")
@@ -150,12 +155,14 @@ def cmd_compile(args: argparse.Namespace) -> int:
         print(json.dumps(meta))
     else:
         print(f"compiled {machine.name or args.machine}: s={meta['s']}, k={meta['k']}")
-        print(f"  encoding     code = " + " + ".join(
+        print("  encoding     code = " + " + ".join(
             f"{f['scale']}*{f['field']}" for f in meta["encoding"]) + f"  ({meta['codes']} codes)")
         print(f"  patch net    9 -> {meta['hidden'][0]} -> {meta['hidden'][1]} -> 1 (two ReLUs)")
         print(f"  head         1 -> {meta['d_head']} -> 1")
-        print(f"  shared parameters {meta['shared_parameters']}, |U_s| = {meta['weight_set_size']}")
-        print(f"  bits needed  {meta['bits_needed']}  (exact in: {', '.join(meta['exact_dtypes'])})")
+        print(f"  shared parameters {meta['shared_parameters']}, "
+              f"|U_s| = {meta['weight_set_size']}")
+        print(f"  bits needed  {meta['bits_needed']}  "
+              f"(exact in: {', '.join(meta['exact_dtypes'])})")
         if args.output:
             print(f"  wrote        {args.output} ({args.dtype})")
     return EXIT_OK
@@ -244,9 +251,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _machine_strings_last(argv: list[str]) -> list[str]:
+    """Move tokens starting with ``---`` (bbchallenge strings whose first transition is
+    undefined; never an option) behind ``--`` so argparse reads them as positionals."""
+    if "--" in argv:
+        return argv
+    dashed = [a for a in argv if a.startswith("---")]
+    if not dashed:
+        return argv
+    return [a for a in argv if not a.startswith("---")] + ["--", *dashed]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(_machine_strings_last(list(sys.argv[1:] if argv is None else argv)))
     func: Callable[[argparse.Namespace], int] = args.func
     try:
         return func(args)

@@ -8,8 +8,6 @@ every such machine is correct.
 
 from __future__ import annotations
 
-import functools
-import itertools
 import random
 
 import numpy as np
@@ -19,73 +17,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from constructions.engine import network_model, run_network
-from constructions.patchnet import CENTER, EAST, NORTH, OFFSETS, SOUTH, WEST, bits_needed
+from constructions.patchnet import bits_needed
 from constructions.tm import CompileError, DecodeError, compile_tm, tm_encoding
+from proofs_check.local_views import CORNERS, expected_centres, local_views
 from simulators.formats import builtin_expectations, builtin_machines, parse_bbchallenge
-from simulators.turing import Configuration, step, trace
+from simulators.turing import Configuration, trace
 from tests.machines import ALL_MOVES, all_machines, machines, random_machine
-
-READ = (CENTER, NORTH, SOUTH, WEST, EAST)
-CORNERS = tuple(p for p in range(9) if p not in READ)
-
-
-def local_views(enc, s, k):
-    """Every patch a valid configuration can show a cell: at most one head among the cell
-    and its four neighbours. Returns (patches, keys); a key says what the reference step
-    must be asked: ``None`` (no head in view) or (head position, state digit, symbol,
-    centre symbol)."""
-    plain = [enc.encode(symbol=a) for a in range(k)]
-    patches, keys = [], []
-    for view in itertools.product(plain, repeat=len(READ)):
-        patch = [0] * 9
-        for p, v in zip(READ, view):
-            patch[p] = v
-        patches.append(patch)
-        keys.append(None)
-    for p, q, a in itertools.product(READ, range(s + 1), range(k)):
-        for others in itertools.product(range(k), repeat=len(READ) - 1):
-            syms = dict(zip([r for r in READ if r != p], others))
-            syms[p] = a
-            patch = [0] * 9
-            for r, sym in syms.items():
-                patch[r] = enc.encode(symbol=sym)
-            patch[p] = enc.encode(symbol=a, head=1, state=q)
-            patches.append(patch)
-            keys.append((p, q, a, syms[CENTER]))
-    return np.array(patches, dtype=np.float64), keys
-
-
-def expected_centres(machine, enc, patches, keys):
-    """The next centre code of every view, from one reference step per (state, symbol)."""
-    s = machine.n_states
-    code = _code_table(enc)
-    after = {}
-    for q, a in itertools.product(range(s + 1), range(machine.n_symbols)):
-        state = -1 if q == s else q
-        cfg = Configuration(tape={(0, 0): a} if a else {}, head=(0, 0), state=state)
-        after[q, a] = cfg if cfg.is_halted(machine) else step(machine, cfg)
-    out = patches[:, CENTER].copy()
-    for i, key in enumerate(keys):
-        if key is None:
-            continue
-        p, q, a, sym_c = key
-        nxt = after[q, a]
-        dr, dc = OFFSETS[p]
-        centre = (-dr, -dc)  # the centre cell relative to the head
-        if p == CENTER:
-            sym_c = nxt.tape.get(centre, 0)
-        if nxt.head == centre:
-            hq = s if nxt.state == -1 else nxt.state
-            out[i] = code[sym_c, 1, hq]
-        else:
-            out[i] = code[sym_c, 0, 0]
-    return out
-
-
-@functools.lru_cache(maxsize=None)
-def _code_table(enc):
-    return {(d["symbol"], d["head"], d["state"]): c
-            for c, d in ((c, enc.decode(c)) for c in enc.codes())}
 
 
 def patch_network_float64(ctm, patches):
