@@ -29,7 +29,8 @@ test-thorough: $(STAMP)
 	HYPOTHESIS_PROFILE=thorough $(PY) -m pytest -q
 
 bench: $(STAMP)
-	$(VENV)/bin/srcnn bench
+	$(PY) benchmarks/bench_rcnn.py
+	$(PY) benchmarks/bench_circuit.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

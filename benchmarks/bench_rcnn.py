@@ -8,6 +8,9 @@ Measured in one run, so the ratios are meaningful on a noisy machine:
   the FLOP/s it reaches (FLOPs per cell-update from the patch network's dense shapes);
 * reference: steps per second of ``simulators.fast.run_fast`` and ``simulators.turing.run``.
 
+Small patch networks are memory-bound: next to the large-GEMM ceiling we report the ceiling
+for GEMMs of exactly the patch network's shapes.
+
 Run: ``make bench`` or ``python benchmarks/bench_rcnn.py [--quick] [--json FILE]``.
 """
 
@@ -41,8 +44,31 @@ def gemm_flops(n: int) -> float:
     return 2 * n**3 / best_of(lambda: a @ b)
 
 
+def shaped_gemm_flops(h1: int, h2: int, cells: int = 1 << 14) -> float:
+    """FLOP/s of the patch network's own GEMM chain (cells x 9 x h1, cells x h1 x h2):
+    the ceiling for matrices of exactly these shapes."""
+    x, a1, a2 = torch.randn(cells, 9), torch.randn(9, h1), torch.randn(h1, h2)
+    h = torch.randn(cells, h1)
+
+    def chain():
+        x @ a1
+        h @ a2
+    chain()
+    return 2 * cells * (9 * h1 + h1 * h2) / best_of(chain)
+
+
+def machine_named(name: str):
+    if name.startswith("random"):
+        import random
+
+        from simulators.sampling import random_machine
+        s, k = (int(v) for v in name[len("random"):].split("x"))
+        return random_machine(random.Random(0), s, k, p_undefined=0.0)
+    return builtin_machines()[name]
+
+
 def rollout_rate(name: str, batch: int, width: int, layers: int) -> dict:
-    ctm = compile_tm(builtin_machines()[name])
+    ctm = compile_tm(machine_named(name))
     model = network_model(ctm, "float32")
     grid = torch.tensor(ctm.encode(Configuration(), (1, width), (0, width // 2)),
                         dtype=torch.float32).expand(batch, 1, width).contiguous()
@@ -53,7 +79,8 @@ def rollout_rate(name: str, batch: int, width: int, layers: int) -> dict:
     flops = ctm.patch.flops_per_cell()
     return {"machine": name, "batch": batch, "grid": [1, width], "layers": layers,
             "hidden": list(ctm.patch.hidden), "flops_per_cell_update": flops,
-            "cell_updates_per_s": updates / t, "flops_per_s": updates * flops / t}
+            "cell_updates_per_s": updates / t, "flops_per_s": updates * flops / t,
+            "same_shape_gemm_flops_per_s": shaped_gemm_flops(*ctm.patch.hidden)}
 
 
 def reference_rate(name: str, steps: int) -> dict:
@@ -74,7 +101,8 @@ def main(argv: list[str] | None = None) -> int:
     gemm = {n: gemm_flops(n) for n in (45, 256, 1024 if args.quick else 2048)}
     ceiling = max(gemm.values())
     out = {"threads": threads, "gemm_flops_per_s": {str(k): v for k, v in gemm.items()},
-           "rcnn": [rollout_rate(n, batch, width, layers) for n in ("bb2", "bb4")],
+           "rcnn": [rollout_rate(n, batch, width, layers)
+                    for n in ("bb2", "bb4", "random6x3", "random10x4")],
            "reference": reference_rate("bb5", 2_000_000 if args.quick else 47_176_870)}
     print(f"torch threads {threads}; GEMM ceiling {ceiling / 1e9:.1f} GFLOP/s "
           + " ".join(f"(n={k}: {v / 1e9:.1f})" for k, v in gemm.items()))
@@ -84,7 +112,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"rcnn {r['machine']:>4} batch {r['batch']} x {r['grid']} x {r['layers']} layers, "
               f"hidden {r['hidden']}, {r['flops_per_cell_update']} FLOPs/cell-update: "
               f"{r['cell_updates_per_s'] / 1e6:.2f} M cell-updates/s, "
-              f"{r['flops_per_s'] / 1e9:.2f} GFLOP/s = {frac:.1%} of GEMM")
+              f"{r['flops_per_s'] / 1e9:.2f} GFLOP/s = {frac:.1%} of large GEMM, "
+              f"{r['flops_per_s'] / r['same_shape_gemm_flops_per_s']:.0%} of same-shape GEMM")
     ref = out["reference"]
     print(f"reference bb5: fast runner {ref['fast_steps_per_s'] / 1e6:.2f} M steps/s, "
           f"dict simulator {ref['reference_steps_per_s'] / 1e6:.3f} M steps/s")

@@ -98,19 +98,32 @@ class RCNN(nn.Module):
         )
 
     def patch_network(self, x: torch.Tensor) -> torch.Tensor:
-        """The shared patch network on a (..., 9) tensor of patches: (...)."""
-        h = torch.relu(x @ self.A1.T + self.b1)
-        h = torch.relu(h @ self.A2.T + self.b2)
-        return (h @ self.A3.T + self.b3).squeeze(-1)
+        """The shared patch network on an (N, 9) tensor of patches: (N,).
 
-    def layer(self, grid: torch.Tensor, max_cells: int = 1 << 16) -> torch.Tensor:
-        """One recurrent-convolution layer on (B, H, W) grids (chunked to bound memory)."""
+        ``A3 relu(A2 relu(A1 x + b1) + b2) + b3`` with fused bias-add GEMMs and in-place
+        ReLUs (autograd-safe: ReLU's backward only needs its output).
+        """
+        h = torch.addmm(self.b1, x, self.A1.T).relu_()
+        h = torch.addmm(self.b2, h, self.A2.T).relu_()
+        return torch.addmv(self.b3, h, self.A3[0])
+
+    def layer(self, grid: torch.Tensor, max_cells: int = 1 << 14) -> torch.Tensor:
+        """One recurrent-convolution layer on (B, H, W) grids.
+
+        Cells are processed in chunks of about ``max_cells`` (whole grids of the batch when
+        they are small, slices of the cell list otherwise) so the hidden activations stay in
+        cache and memory stays bounded; the result does not depend on the chunking.
+        """
         B, H, W = grid.shape
-        x = self.patches(grid).reshape(B * H * W, 9)
-        if x.shape[0] <= max_cells:
-            return self.patch_network(x).reshape(B, H, W)
-        out = torch.cat([self.patch_network(c) for c in x.split(max_cells)])
-        return out.reshape(B, H, W)
+        per_grid = H * W
+        if per_grid <= max_cells:
+            step = max(1, max_cells // per_grid)
+            outs = [self.patch_network(self.patches(grid[b:b + step]).reshape(-1, 9))
+                    for b in range(0, B, step)]
+        else:
+            x = self.patches(grid).reshape(B * per_grid, 9)
+            outs = [self.patch_network(c) for c in x.split(max_cells)]
+        return torch.cat(outs).reshape(B, H, W)
 
     def rollout(self, grid: torch.Tensor, steps: int | None = None,
                 keep: bool = False) -> torch.Tensor | list[torch.Tensor]:

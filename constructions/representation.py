@@ -37,8 +37,9 @@ Construction (all breakpoints, slopes and constants are powers of two or dyadic)
 * points with ``r_p = 0`` and ``J_p = 0`` need no unit; ``b3 = default``.
 
 ``B`` is the least power of two ``>= max_p (|r_p| + sum_i |J_p,i| max_{d in D_i} |d - p_i|
-+ c_p + 1)`` (``c_p = 1`` for shifted units). ``default`` is chosen among 0 and the table's
-values to minimise the number of layer-2 units. Unlike the ramp pairs of
++ c_p + 1)`` (``c_p = 1`` for shifted units). ``default`` is chosen among 0, the table's
+values and one value off the table to minimise the number of layer-2 units (at most one
+per table point). Unlike the ramp pairs of
 :mod:`constructions.patchnet`, no unit's output is the cancellation of two active units, so
 rounding of a non-dyadic input (such as the ``1/3`` of the memory layer) is absorbed by
 inactive hinges instead of leaking into the output (see :func:`float_report`).
@@ -61,15 +62,20 @@ necessarily passes the rounding on to the value, which :func:`float_report` then
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 from torch import nn
+
+if TYPE_CHECKING:
+    from constructions.patchnet import PatchNetwork
 
 Point = tuple[Fraction, ...]
 Jet = tuple[Fraction, tuple[Fraction, ...]]
@@ -270,9 +276,9 @@ class ReluNetwork:
                            self.units1 + ("one",), self.units2 + ("one",),
                            self.default, self.gate)
 
-    def to_patch_network(self):  # -> constructions.patchnet.PatchNetwork
+    def to_patch_network(self) -> PatchNetwork:
         """The same weights as a :class:`constructions.patchnet.PatchNetwork` (``n == 9``)."""
-        from constructions.patchnet import PatchNetwork
+        from constructions.patchnet import PatchNetwork  # noqa: F811 (imported lazily)
 
         if self.n_inputs != 9:
             raise ValueError(f"a patch network reads 9 inputs, this one reads {self.n_inputs}")
@@ -352,12 +358,19 @@ def layer2_width(table: Mapping[Point, Jet], default: Fraction) -> int:
     return w
 
 
+def default_candidates(table: Mapping[Point, Jet]) -> set[Fraction]:
+    """The defaults worth considering: 0, the table's values and the least non-negative
+    integer that is not a value (with it every point needs exactly one unit)."""
+    values = {v for v, _ in table.values()}
+    fresh = next(k for k in range(len(values) + 1) if k not in values)
+    return {_ZERO, Fraction(fresh)} | values
+
+
 def choose_default(table: Mapping[Point, Jet]) -> Fraction:
-    """The value off the table that minimises :func:`layer2_width` (0 and the table's values
-    are the only candidates that matter; ties prefer 0, then small and dyadic values)."""
-    cands = {_ZERO} | {v for v, _ in table.values()}
-    return min(cands, key=lambda b: (layer2_width(table, b), b != 0, not is_dyadic(b),
-                                     abs(b), b))
+    """The default value minimising :func:`layer2_width` (so at most one unit per point);
+    ties prefer 0, then dyadic and small values."""
+    return min(default_candidates(table),
+               key=lambda b: (layer2_width(table, b), b != 0, not is_dyadic(b), abs(b), b))
 
 
 def realise(
@@ -485,8 +498,6 @@ def min_abs_preactivation(net: ReluNetwork, points: Iterable[Sequence[Fraction]]
 
 def product_points(domains: Sequence[Iterable]) -> Iterable[Point]:
     """Every point of ``domains[0] x ... x domains[n-1]`` (as Fractions)."""
-    import itertools
-
     doms = [sorted({Fraction(v) for v in d}) for d in domains]
     return itertools.product(*doms)
 

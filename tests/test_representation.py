@@ -248,12 +248,15 @@ def test_widths(case):
     tab = normalise_table(table)
     h1, h2 = net.hidden
     assert h2 == max(1, layer2_width(tab, net.default))
-    assert h2 <= 2 * len(tab)
+    assert h2 <= len(tab) or h2 == 1
     assert h1 <= sum(2 * (len(d) - 1) + 1 for d in doms)
+    # any default off the table costs one unit per point; so the optimum over all rationals:
     assert layer2_width(tab, net.default) == min(
-        layer2_width(tab, b) for b in {F(0)} | {v for v, _ in tab.values()})
+        [len(tab)] + [layer2_width(tab, v) for v, _ in tab.values()])
     assert net.n_parameters == h1 * (len(doms) + 1) + h2 * (h1 + 1) + h2 + 1
-    assert len(net.weight_values()) <= net.n_parameters
+    n, size = len(doms), len(tab)
+    bound = 5 + 4 * sum(len(d) - 1 for d in doms) + n + n * size + size
+    assert len(net.weight_values()) <= min(bound, net.n_parameters)
 
 
 @given(tables())
@@ -332,3 +335,11 @@ def test_choose_default_prefers_the_common_flat_value():
     assert choose_default(normalise_table(table)) == 3
     net = realise(table, [list(range(5))])
     assert net.hidden[1] == 1
+
+
+def test_default_off_the_table_when_every_value_has_a_slope():
+    """All values 0 and 1 with non-zero slopes: a default of 2 costs one unit per point."""
+    table = {(F(i),): (F(i % 2), (F(1),)) for i in range(4)}
+    net = realise(table, [list(range(4))])
+    assert net.default == 2 and net.hidden[1] == 4
+    assert check_realisation(net, table, torch.float64) == []
