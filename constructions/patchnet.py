@@ -370,24 +370,26 @@ def bits_needed(net: PatchNetwork, domain: Sequence[Fraction]) -> int:
     """Mantissa bits (including the implicit bit) that make every forward pass on patches of
     ``domain`` values exact, whatever the summation order.
 
-    Every product and partial sum is an integer multiple of the finest dyadic granularity
-    ``g`` among weights, biases and inputs, and is bounded in absolute value by its unit's
-    absolute sum ``sum_j |W_ij x_j| + |b_i|``; a float with ``b`` mantissa bits holds every
-    multiple of ``g`` up to ``2^b g``. The bound is the exact maximum over domain patches for
-    layers 1 and 2 (each unit is evaluated on every combination of the values of the
-    positions it reads, when there are at most 2^16 of them; otherwise a looser product of
-    per-unit maxima), and a valid upper bound for the output layer.
+    In layer ``l`` every product ``W_ij x_j`` is a multiple of ``g_W g_x`` (the dyadic
+    granularities of the layer's weights and of its inputs) and every partial sum a multiple
+    of ``g_l = min(g_W g_x, g_b)``; each is bounded in absolute value by its unit's absolute
+    sum ``sum_j |W_ij x_j| + |b_i|``. A float with ``b`` mantissa bits holds every multiple of
+    ``g_l`` up to ``2^b g_l``, so ``b = max_l ceil(log2(bound_l / g_l + 1))`` suffices.
+    The bound is the exact maximum over domain patches for layers 1 and 2 (each unit is
+    evaluated on every combination of the values of the positions it reads, when there are
+    at most 2^16 of them; otherwise a looser product of per-unit maxima), and a valid upper
+    bound for the output layer.
     """
     dom = np.array([float(Fraction(v)) for v in domain])
     exact_dom = [Fraction(v) for v in domain]
-    g = _granularity(list(net.weight_values()) + exact_dom)
-    a1 = net.A1.astype(float)
-    b1 = net.b1.astype(float)
-    a2 = net.A2.astype(float)
-    b2 = net.b2.astype(float)
-    a3 = net.A3.astype(float)[0]
-    b3 = float(net.b3[0])
-    bound = float(np.abs(dom).max())
+    g_in = _granularity(exact_dom)
+    g1 = min(g_in * _granularity(net.A1.ravel()), _granularity(net.b1))
+    g2 = min(g1 * _granularity(net.A2.ravel()), _granularity(net.b2))
+    g3 = min(g2 * _granularity(net.A3.ravel()), _granularity(net.b3))
+    a1, b1 = net.A1.astype(float), net.b1.astype(float)
+    a2, b2 = net.A2.astype(float), net.b2.astype(float)
+    a3, b3 = net.A3.astype(float)[0], float(net.b3[0])
+    bound1 = float(np.abs(dom).max())
     # Layer 1: each unit's value as a function of the one position it reads.
     reads: list[int] = []
     h1_table = np.zeros((a1.shape[0], len(dom)))
@@ -399,9 +401,10 @@ def bits_needed(net: PatchNetwork, domain: Sequence[Fraction]) -> int:
         reads.append(p)
         w = a1[j, p] if p >= 0 else 0.0
         pre = w * dom + b1[j]
-        bound = max(bound, float(np.max(np.abs(w * dom) + abs(b1[j]))))
+        bound1 = max(bound1, float(np.max(np.abs(w * dom) + abs(b1[j]))))
         h1_table[j] = np.maximum(pre, 0.0)
     h1_max = h1_table.max(axis=1)
+    bound2 = 0.0
     # Layer 2: enumerate the positions each unit reads.
     h2_max = np.zeros(a2.shape[0])
     for i in range(a2.shape[0]):
@@ -409,7 +412,8 @@ def bits_needed(net: PatchNetwork, domain: Sequence[Fraction]) -> int:
         positions = sorted({reads[j] for j in js if reads[j] >= 0})
         if len(dom) ** len(positions) <= 1 << 16:
             combos = np.array(np.meshgrid(*[np.arange(len(dom))] * len(positions),
-                                          indexing="ij")).reshape(len(positions), -1)
+                                          indexing="ij")).reshape(len(positions), -1) \
+                if positions else np.zeros((0, 1), dtype=np.int64)
             pre = np.full(combos.shape[1], b2[i])
             absum = np.full(combos.shape[1], abs(b2[i]))
             for j in js:
@@ -417,14 +421,14 @@ def bits_needed(net: PatchNetwork, domain: Sequence[Fraction]) -> int:
                     else np.full(combos.shape[1], h1_table[j, 0])
                 pre = pre + a2[i, j] * vals
                 absum = absum + abs(a2[i, j]) * vals
-            bound = max(bound, float(absum.max()))
+            bound2 = max(bound2, float(absum.max()))
             h2_max[i] = max(float(pre.max()), 0.0)
         else:
             absum = float(np.abs(a2[i, js]) @ h1_max[js]) + abs(b2[i])
-            bound = max(bound, absum)
+            bound2 = max(bound2, absum)
             h2_max[i] = max(float(np.clip(a2[i, js], 0, None) @ h1_max[js]) + b2[i], 0.0)
-    bound = max(bound, float(np.abs(a3) @ h2_max) + abs(b3))
-    ratio = Fraction(bound) / g
+    bound3 = float(np.abs(a3) @ h2_max) + abs(b3)
+    ratio = max(Fraction(bound1) / min(g_in, g1), Fraction(bound2) / g2, Fraction(bound3) / g3)
     return max(1, math.ceil(math.log2(ratio + 1)))
 
 
