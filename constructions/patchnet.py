@@ -160,6 +160,9 @@ class PatchNetwork:
     b3: np.ndarray
     units1: tuple[str, ...]
     units2: tuple[str, ...]
+    exclusive: tuple[int, ...] = ()
+    """Optional group id per layer-2 unit: units sharing an id never fire together on a
+    domain patch (the entries of one lookup table). Used only by :func:`bits_needed`."""
 
     @property
     def hidden(self) -> tuple[int, int]:
@@ -279,6 +282,7 @@ def compile_local_rule(rule: LocalRule) -> PatchNetwork:
     l1 = _Layer1(rule.domain)
     rows2: list[tuple[dict[int, Fraction], Fraction]] = []
     names2: list[str] = []
+    groups: list[int] = []
     out_w: list[Fraction] = []
     out_b = Fraction(rule.bias)
 
@@ -288,10 +292,11 @@ def compile_local_rule(rule: LocalRule) -> PatchNetwork:
         unit, shift = l1.passthrough(position)
         rows2.append(({unit: Fraction(1)}, Fraction(0)))
         names2.append(f"pass[{POSITION_NAMES[position]}]")
+        groups.append(len(groups) + 1_000_000)  # a group of its own
         out_w.append(Fraction(c))
         out_b -= Fraction(c) * shift
 
-    for table in rule.tables:
+    for group, table in enumerate(rule.tables):
         for pattern, value in sorted(table.values.items()):
             if value == 0:
                 continue
@@ -306,6 +311,7 @@ def compile_local_rule(rule: LocalRule) -> PatchNetwork:
             rows2.append((coef, 2 * const - 2 * len(table.positions) + 1))
             tag = ",".join(f"{POSITION_NAMES[p]}={v}" for p, v in zip(table.positions, pattern))
             names2.append(f"{table.name or 'table'}[{tag}]")
+            groups.append(group)
             out_w.append(Fraction(value))
 
     h1, h2 = max(1, len(l1.rows)), max(1, len(rows2))
@@ -326,7 +332,8 @@ def compile_local_rule(rule: LocalRule) -> PatchNetwork:
     names1 = tuple(l1.names) or ("dead",)
     if not l1.rows:
         b1[0] = Fraction(-1)
-    return PatchNetwork(A1, b1, A2, b2, A3, b3, names1, tuple(names2) or ("dead",))
+    return PatchNetwork(A1, b1, A2, b2, A3, b3, names1, tuple(names2) or ("dead",),
+                        tuple(groups) if rows2 else (0,))
 
 
 def compile_lookup_head(
@@ -377,8 +384,9 @@ def bits_needed(net: PatchNetwork, domain: Sequence[Fraction]) -> int:
     ``g_l`` up to ``2^b g_l``, so ``b = max_l ceil(log2(bound_l / g_l + 1))`` suffices.
     The bound is the exact maximum over domain patches for layers 1 and 2 (each unit is
     evaluated on every combination of the values of the positions it reads, when there are
-    at most 2^16 of them; otherwise a looser product of per-unit maxima), and a valid upper
-    bound for the output layer.
+    at most 2^16 of them; otherwise a looser product of per-unit maxima). For the output
+    layer the bound uses the network's ``exclusive`` groups: the entries of one lookup table
+    are distinct patterns on the same positions, so at most one is non-zero on any patch.
     """
     dom = np.array([float(Fraction(v)) for v in domain])
     exact_dom = [Fraction(v) for v in domain]
@@ -427,7 +435,16 @@ def bits_needed(net: PatchNetwork, domain: Sequence[Fraction]) -> int:
             absum = float(np.abs(a2[i, js]) @ h1_max[js]) + abs(b2[i])
             bound2 = max(bound2, absum)
             h2_max[i] = max(float(np.clip(a2[i, js], 0, None) @ h1_max[js]) + b2[i], 0.0)
-    bound3 = float(np.abs(a3) @ h2_max) + abs(b3)
+    # Output layer: on a domain patch at most one unit per exclusive group is non-zero, so
+    # any partial sum is bounded by the sum over groups of the group's largest term.
+    terms = np.abs(a3) * h2_max
+    if len(net.exclusive) == len(terms):
+        largest: dict[int, float] = {}
+        for gid, t in zip(net.exclusive, terms):
+            largest[gid] = max(largest.get(gid, 0.0), float(t))
+        bound3 = sum(largest.values()) + abs(b3)
+    else:
+        bound3 = float(terms.sum()) + abs(b3)
     ratio = max(Fraction(bound1) / min(g_in, g1), Fraction(bound2) / g2, Fraction(bound3) / g3)
     return max(1, math.ceil(math.log2(ratio + 1)))
 

@@ -50,8 +50,18 @@ from simulators.turing import HALT, Configuration, Move, TuringMachine
 # Which neighbour the head arrives from for each move, as a patch position.
 ARRIVES_FROM = {Move.R: WEST, Move.L: EAST, Move.D: NORTH, Move.U: SOUTH}
 
-MAX_CODES = 1 << 12
-"""Compiler limit on ``k (s + 2)``: the patch network grows quadratically with it."""
+MAX_SHARED_PARAMETERS = 2 * 10**7
+"""Compiler limit on the (estimated) shared parameter count: the dense ``A2`` grows
+quadratically with the number of defined transitions (2e7 float32 weights = 80 MB)."""
+
+
+def estimated_shared_parameters(machine: TuringMachine) -> int:
+    """An upper bound on the compiled patch network's and head's parameter count, computed
+    before anything is allocated: h1 <= 1 + 8t and h2 <= 1 + 2t for t defined transitions."""
+    t = sum(tr is not None for row in machine.table for tr in row)
+    h1, h2 = 1 + 8 * t, 1 + 2 * t
+    d_head = 2 * machine.n_symbols * (machine.n_states + 2)
+    return 10 * h1 + (h1 + 2) * h2 + 1 + 3 * d_head + 1
 
 
 class CompileError(ValueError):
@@ -229,12 +239,13 @@ def compile_tm(machine: TuringMachine) -> CompiledTM:
     Realises §4.2 "Computation" of the paper (Lemma 1's computation part for a plain TM).
     Every weight is a dyadic rational from a finite set determined by ``(s, k)`` alone.
     """
-    n_codes = machine.n_symbols * (machine.n_states + 2)
-    if n_codes > MAX_CODES:
+    estimate = estimated_shared_parameters(machine)
+    if estimate > MAX_SHARED_PARAMETERS:
         raise CompileError(
             f"machine with s={machine.n_states} states and k={machine.n_symbols} symbols "
-            f"needs {n_codes} cell codes; the compiler's limit is {MAX_CODES} "
-            f"(the patch network would need about {4 * n_codes * n_codes * 8 / 2**30:.1f} GiB)"
+            f"may need up to {estimate:,} shared parameters "
+            f"({estimate * 4 / 2**20:,.0f} MiB in float32); the compiler's limit is "
+            f"{MAX_SHARED_PARAMETERS:,}"
         )
     enc = tm_encoding(machine.n_states, machine.n_symbols)
     rule = tm_local_rule(machine, enc)

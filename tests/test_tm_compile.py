@@ -18,7 +18,14 @@ from hypothesis import strategies as st
 
 from constructions.engine import network_model, run_network
 from constructions.patchnet import bits_needed
-from constructions.tm import CompileError, DecodeError, compile_tm, tm_encoding
+from constructions.tm import (
+    MAX_SHARED_PARAMETERS,
+    CompileError,
+    DecodeError,
+    compile_tm,
+    estimated_shared_parameters,
+    tm_encoding,
+)
 from proofs_check.local_views import CORNERS, expected_centres, local_views
 from simulators.formats import builtin_expectations, builtin_machines, parse_bbchallenge
 from simulators.turing import Configuration, trace
@@ -205,11 +212,31 @@ def test_float16_at_its_limit(machine):
 
 
 def test_compiler_refuses_huge_machines():
-    from simulators.turing import TuringMachine
 
-    big = TuringMachine(3000, 2, tuple((None, None) for _ in range(3000)))
-    with pytest.raises(CompileError, match="cell codes"):
+    big = random_machine(random.Random(0), 2000, 2, p_undefined=0.0)
+    with pytest.raises(CompileError, match="shared parameters"):
         compile_tm(big)
+
+
+def test_parameter_estimate_is_an_upper_bound():
+    rng = random.Random(11)
+    for s, k in [(1, 2), (3, 2), (6, 3), (12, 4)]:
+        machine = random_machine(rng, s, k, ALL_MOVES)
+        assert compile_tm(machine).n_shared_parameters <= estimated_shared_parameters(machine)
+
+
+@pytest.mark.slow
+def test_float32_is_exact_at_the_compilers_size_limit():
+    """The largest complete 2-symbol machine the compiler accepts still needs <= 24 bits,
+    and runs exactly in float32."""
+    s = 2
+    while estimated_shared_parameters(
+            random_machine(random.Random(0), s + 1, 2, p_undefined=0.0)) <= MAX_SHARED_PARAMETERS:
+        s += 1
+    machine = random_machine(random.Random(0), s, 2, p_undefined=0.0)
+    ctm = compile_tm(machine)
+    assert ctm.bits <= 24, ctm.bits
+    _rollout_matches(machine, 30, "float32")
 
 
 # ---------------------------------------------------------------- decoder

@@ -16,7 +16,7 @@
 # Time bound: t(m, d) = (m + 1)(m + 2) steps. A trip that marks row r costs 2(m - r)
 # steps (climb, mark, descend, turn at T), each row is marked at most once (sum
 # <= m(m + 1)), plus 1 step to write T and at most 2m + 1 for the final climb and descent.
-# m = 0: 1 step.
+# Attained when the label counts differ by at most 1 (every row gets marked). m = 0: 1 step.
 name majority
 symbols o p n p< n< P N P^ N^ A+ A- T Px Nx Px^ Nx^
 

@@ -18,11 +18,15 @@
 # example. Tie rules: ties -> earliest; m = 0 -> +1. The feature cells of training rows are
 # overwritten (flipped disagreements); the label column keeps its symbols except T/answer.
 #
-# Time bound: t(m, d) = 2m(d + 1)^2 + 1 steps. At most d + 1 rounds (the minimum distance
-# is <= d); a full round costs 1 (turn at T, or writing T) + (m - 1) (climb) + at most
-# 2d + 1 per row (into the row, d - b - 1 left, flip, d - b - 1 right, out), i.e. at most
-# 2m(d + 1); the last round costs at most 2m(d + 1) + 1 (rows before the answer row r,
-# the row itself, then m - r - 1 steps down and the write). m = 0: 1 step.
+# Time bound: t(m, d) = m(d + 1)(d + 2) + 2d + 1 steps for m >= 1 (1 for m = 0), attained
+# when every example is -x. Let k be the minimum distance and r the answer row: there are
+# k + 1 rounds, each costing m for the turn at T (or writing T) and the climb. Visiting a
+# row whose flip is at column b costs 2(d - b) + 1; a row's j-th flip (from 0) among K is
+# at a column >= K - 1 - j, so its K flips cost at most K(2d + 2 - K). Rows before r are
+# flipped k + 1 times, rows after r and r itself k times, and r's last visit costs
+# 2d + 1 + (m - r) (the scan, the descent and the write). The total grows with k and,
+# for k < d, with r; k = d forces r = 0 (an earlier row would need distance d + 1), and
+# (k, r) = (d, 0) gives the bound, which beats (d - 1, m - 1) by 2m + 2.
 name nearest
 symbols o p n p< n< P N P^ N^ A+ A- T
 
