@@ -53,7 +53,6 @@ from constructions.patchnet import (
     CENTER,
     MANTISSA_BITS,
     NORTH_WEST,
-    OFFSETS,
     SOUTH_WEST,
     WEST,
     LocalRule,
@@ -63,6 +62,7 @@ from constructions.patchnet import (
     bits_needed,
     compile_local_rule,
     compile_lookup_head,
+    exact_grid_layer,
 )
 from constructions.rcnn import DTYPES, RCNN
 from simulators.circuits import Circuit, Op, depth, width
@@ -1083,22 +1083,7 @@ def exact_layer(grid: np.ndarray, cache: dict[tuple, Fraction] | None = None) ->
         cache = _EXACT_CACHE
         if len(cache) > 1 << 20:
             cache.clear()
-    H, W = grid.shape
-    padded = np.empty((H + 2, W + 2), dtype=object)
-    padded[...] = Fraction(m.padding)
-    padded[1:-1, 1:-1] = grid
-    patches = [tuple(padded[1 + dr + r, 1 + dc + c] for dr, dc in OFFSETS)
-               for r in range(H) for c in range(W)]
-    missing = list({p for p in patches if p not in cache})
-    if missing:
-        arr = np.empty((len(missing), 9), dtype=object)
-        for i, p in enumerate(missing):
-            arr[i, :] = p
-        for p, v in zip(missing, m.patch.evaluate_exact(arr)):
-            cache[p] = v
-    out = np.empty(H * W, dtype=object)
-    out[:] = [cache[p] for p in patches]
-    return out.reshape(H, W)
+    return exact_grid_layer(m.patch, grid, Fraction(m.padding), cache)
 
 
 def rollout(compiled: CompiledCircuit, grids: np.ndarray, engine: str = "float64") -> np.ndarray:

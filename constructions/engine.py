@@ -15,7 +15,7 @@ from fractions import Fraction
 import numpy as np
 import torch
 
-from constructions.patchnet import OFFSETS
+from constructions.patchnet import exact_grid_layer
 from constructions.rcnn import DTYPES, RCNN
 from constructions.tm import CompiledTM, DecodeError
 from simulators.turing import HALT, Configuration
@@ -32,28 +32,8 @@ class BudgetExceeded(RuntimeError):
 
 def exact_layer(ctm: CompiledTM, grid: np.ndarray,
                 cache: dict[tuple, Fraction] | None = None) -> np.ndarray:
-    """One layer in exact rational arithmetic on an object array of codes.
-
-    Identical patches give identical outputs, so each distinct patch is evaluated once by
-    :meth:`PatchNetwork.evaluate_exact` (``cache`` carries results across layers).
-    """
-    H, W = grid.shape
-    padded = np.empty((H + 2, W + 2), dtype=object)
-    padded[...] = Fraction(ctm.padding)
-    padded[1:-1, 1:-1] = grid
-    patches = [tuple(padded[1 + dr + r, 1 + dc + c] for dr, dc in OFFSETS)
-               for r in range(H) for c in range(W)]
-    cache = {} if cache is None else cache
-    missing = list({p for p in patches if p not in cache})
-    if missing:
-        arr = np.empty((len(missing), 9), dtype=object)
-        for i, p in enumerate(missing):
-            arr[i, :] = p
-        for p, v in zip(missing, ctm.patch.evaluate_exact(arr)):
-            cache[p] = v
-    out = np.empty(H * W, dtype=object)
-    out[:] = [cache[p] for p in patches]
-    return out.reshape(H, W)
+    """One layer of ``ctm``'s patch network in exact rational arithmetic."""
+    return exact_grid_layer(ctm.patch, grid, Fraction(ctm.padding), cache)
 
 
 def network_model(ctm: CompiledTM, dtype: str) -> RCNN:

@@ -217,6 +217,33 @@ class PixelHead:
         return (relu_exact(v @ self.U2.T + self.c2) @ self.U1.T + self.c1)[:, 0]
 
 
+def exact_grid_layer(net: PatchNetwork, grid: np.ndarray, padding: Fraction,
+                     cache: dict[tuple, Fraction] | None = None) -> np.ndarray:
+    """One layer of ``net`` on every cell of ``grid`` (object array of Fractions), in exact
+    rational arithmetic, with ``padding`` outside the grid.
+
+    Identical patches give identical outputs, so each distinct patch is evaluated once by
+    :meth:`PatchNetwork.evaluate_exact`; ``cache`` carries results across layers.
+    """
+    H, W = grid.shape
+    padded = np.empty((H + 2, W + 2), dtype=object)
+    padded[...] = Fraction(padding)
+    padded[1:-1, 1:-1] = grid
+    patches = [tuple(padded[1 + dr + r, 1 + dc + c] for dr, dc in OFFSETS)
+               for r in range(H) for c in range(W)]
+    cache = {} if cache is None else cache
+    missing = list({p for p in patches if p not in cache})
+    if missing:
+        arr = np.empty((len(missing), 9), dtype=object)
+        for i, p in enumerate(missing):
+            arr[i, :] = p
+        for p, v in zip(missing, net.evaluate_exact(arr)):
+            cache[p] = v
+    out = np.empty(H * W, dtype=object)
+    out[:] = [cache[p] for p in patches]
+    return out.reshape(H, W)
+
+
 class _Layer1:
     """Collects layer-1 units: ramp pairs per (position, gap) and pass-through units."""
 
