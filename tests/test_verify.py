@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 import proofs_check.sizes as sizes
@@ -63,4 +64,29 @@ def test_shared_parameter_check_fails_when_sharing_breaks(monkeypatch):
 
     monkeypatch.setattr(sizes, "RCNN", Unshared)
     report = run_all("quick", 0, only=["def5-shared-parameters"], progress=False)
+    assert report["claims"][0]["status"] == "fail"
+
+
+def test_circuit_check_fails_on_a_wrong_output(monkeypatch):
+    import proofs_check.classifiers as classifiers
+
+    original = classifiers.run_circuit_batch
+
+    def flipped(compiled, bits, engine="float64"):
+        out = np.array(original(compiled, bits, engine=engine))
+        out[-1, 0] ^= 1
+        return out
+
+    monkeypatch.setattr(classifiers, "run_circuit_batch", flipped)
+    report = run_all("quick", 0, only=["circuit-universal"], progress=False)
+    assert report["claims"][0]["status"] == "fail"
+
+
+def test_learner_machine_check_fails_against_a_different_reference(monkeypatch):
+    import proofs_check.classifiers as classifiers
+
+    original = classifiers.predict
+    monkeypatch.setattr(classifiers, "predict",
+                        lambda name, X, y, test: original("majority", X, y, test))
+    report = run_all("quick", 0, only=["learner-machines"], progress=False)
     assert report["claims"][0]["status"] == "fail"
