@@ -11,7 +11,8 @@ from typing import Any
 
 from proofs_check.registry import REGISTRY, Check, Result
 
-CHECK_MODULES = ("proofs_check.sizes", "proofs_check.tm_step", "proofs_check.classifiers")
+CHECK_MODULES = ("proofs_check.sizes", "proofs_check.tm_step", "proofs_check.classifiers",
+                 "proofs_check.memorisation")
 
 
 def load_checks() -> dict[str, Check]:

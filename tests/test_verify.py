@@ -90,3 +90,13 @@ def test_learner_machine_check_fails_against_a_different_reference(monkeypatch):
                         lambda name, X, y, test: original("majority", X, y, test))
     report = run_all("quick", 0, only=["learner-machines"], progress=False)
     assert report["claims"][0]["status"] == "fail"
+
+
+def test_memorisation_check_fails_with_a_wrong_learning_rate(monkeypatch):
+    import proofs_check.memorisation as mem
+
+    original = mem.memorisation_errors
+    monkeypatch.setattr(mem, "memorisation_errors",
+                        lambda model, X, y: original(model, X, y, lr=0.5))
+    report = run_all("quick", 0, only=["lemma1-memorisation"], progress=False)
+    assert report["claims"][0]["status"] == "fail"
