@@ -107,7 +107,7 @@ def plot(data: dict[str, Any]):
                 Line2D([], [], ls="", marker="o", mfc="white", color=grey,
                        label="sizes computed, module not built")]
     ax.axvline(1e12, color=grey, lw=0.7, ls=":")
-    ax.text(1.3e12, 1.5, "10¹² nodes", color=grey, fontsize=7.5, va="bottom")
+    ax.text(1.3e12, 1e20, "10¹² nodes", color=grey, fontsize=7.5, va="bottom")
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("network nodes = grid cells × layers L")
@@ -118,8 +118,8 @@ def plot(data: dict[str, Any]):
     last = rows[-1]
     ax.annotate(f"n = {last['n']:,}: grid {last['grid_rows']:,} × {last['grid_cols']:,}, "
                 f"L = {last['layers']:,}", xy=(last["nodes"], last["shared_parameters"]),
-                xytext=(0, 9), textcoords="offset points", ha="right", fontsize=7.5,
-                color=blue)
+                xytext=(0, -15), textcoords="offset points", ha="right", fontsize=7.5,
+                color=blue, bbox={"fc": "white", "ec": "none", "pad": 1.0})
     fig.text(0.01, -0.01, "d = m = l = n, L = t + m + d with t = n (Theorem 1, c1 = 1); "
              f"n = 1, 2, 4, ..., 2^{J_MAX}; filled markers: counted on a built torch module "
              f"(n ≤ {max(r['n'] for r in built)})", fontsize=7.5, color=grey, ha="left", va="top")

@@ -1,0 +1,105 @@
+"""``figures``: every figure is written as PDF and PNG with data and provenance sidecars."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+import pytest
+
+from figures.build import FIGURES, build_all
+from srcnn import figures_cmd
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    out = tmp_path_factory.mktemp("figures")
+    start = time.perf_counter()
+    paths = build_all(out, quick=True, seed=0)
+    return out, paths, time.perf_counter() - start
+
+
+def test_every_figure_has_pdf_png_and_provenance(built):
+    out, paths, seconds = built
+    assert seconds < 60
+    for name in FIGURES:
+        stem = f"fig_{name}"
+        pdf, png, prov = out / f"{stem}.pdf", out / f"{stem}.png", out / f"{stem}.json"
+        assert {pdf, png, prov} <= set(paths)
+        assert pdf.read_bytes()[:5] == b"%PDF-" and pdf.stat().st_size > 1000
+        assert png.read_bytes()[:8] == PNG_MAGIC and png.stat().st_size > 1000
+        record = json.loads(prov.read_text())
+        assert record["figure"] == stem and record["seed"] == 0
+        assert {"python", "numpy", "torch", "matplotlib"} <= set(record["versions"])
+        assert any(p.name.startswith(f"{stem}_data.") for p in paths)
+
+
+def test_spacetime_comparison_says_identical(built):
+    out, _, _ = built
+    data = json.loads((out / "fig_spacetime_data.json").read_text())
+    cmp_ = data["comparison"]
+    assert cmp_["identical"] is True and cmp_["first_difference"] is None
+    assert cmp_["configurations_compared"] == 108  # bb4: steps 0..107
+    assert data["reference"] == data["network"]
+    prov = json.loads((out / "fig_spacetime.json").read_text())
+    assert prov["results"]["comparison"]["identical"] is True
+
+
+def test_parameters_are_constant_and_reach_1e12_nodes(built):
+    out, _, _ = built
+    data = json.loads((out / "fig_parameters_data.json").read_text())
+    assert data["constant"] and data["measured_shared_parameters"] == [1317]
+    assert data["largest_nodes"] >= 10**12
+
+
+def test_precision_rows_and_offsets(built):
+    out, _, _ = built
+    data = json.loads((out / "fig_precision_data.json").read_text())
+    assert {(r["s"], r["k"]) for r in data["rows"]} == {(s, k) for s in range(1, 33)
+                                                         for k in (2, 3)}
+    for k in ("2", "3"):
+        assert data["offsets"][k]["c_max"] - data["offsets"][k]["c_min"] <= 3
+
+
+def test_spacetime_refuses_to_plot_a_mismatch():
+    from figures import fig_spacetime
+
+    data = {"comparison": {"identical": False, "first_difference": 3}}
+    with pytest.raises(fig_spacetime.Mismatch):
+        fig_spacetime.plot(data)
+
+
+def _parse(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="srcnn")
+    sub = parser.add_subparsers(dest="command", required=True)
+    figures_cmd.add_parser(sub)
+    return parser.parse_args(argv)
+
+
+def test_cli_only_one_figure(tmp_path, capsys):
+    code = figures_cmd.run(_parse(["figures", "--out", str(tmp_path), "--only", "architecture"]))
+    out, err = capsys.readouterr()
+    assert code == 0
+    assert "figure architecture" in err
+    printed = out.split()
+    assert str(tmp_path / "fig_architecture.png") in printed
+    assert not (tmp_path / "fig_spacetime.png").exists()
+
+
+def test_cli_unknown_figure_is_exit_2(tmp_path, capsys):
+    code = figures_cmd.run(_parse(["figures", "--out", str(tmp_path), "--only", "nope"]))
+    _, err = capsys.readouterr()
+    assert code == 2
+    assert err.startswith("srcnn figures: error: unknown figure 'nope'")
+    assert err.count("\n") == 1
+
+
+def test_cli_out_is_a_file_is_exit_2(tmp_path, capsys):
+    target = tmp_path / "file"
+    target.write_text("x")
+    code = figures_cmd.run(_parse(["figures", "--out", str(target)]))
+    _, err = capsys.readouterr()
+    assert code == 2 and "not a directory" in err
