@@ -11,8 +11,14 @@ from typing import Any
 
 from proofs_check.registry import REGISTRY, Check, Result
 
-CHECK_MODULES = ("proofs_check.sizes", "proofs_check.tm_step", "proofs_check.classifiers",
-                 "proofs_check.memorisation")
+CHECK_MODULES = (
+    "proofs_check.sizes",
+    "proofs_check.tm_step",
+    "proofs_check.memorisation",
+    "proofs_check.classifiers",
+    "proofs_check.pao",
+    "proofs_check.turing_optimal",
+)
 
 
 def load_checks() -> dict[str, Check]:
@@ -39,15 +45,37 @@ def versions() -> dict[str, str]:
             "platform": platform.platform()}
 
 
+def _plain(value: Any) -> Any:
+    """JSON stand-ins for numpy scalars and arrays, fractions, sets and paths."""
+    import numbers
+    from fractions import Fraction
+
+    import numpy as np
+
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, Fraction):
+        return str(value)
+    if isinstance(value, (set, frozenset, tuple)):
+        return list(value)
+    if isinstance(value, numbers.Number):
+        return float(value)
+    return str(value)
+
+
 def _run_one(chk: Check, mode: str, seed: int) -> dict[str, Any]:
     start = time.perf_counter()
     try:
         result = chk.run(mode, seed)
     except Exception as e:  # a crashing check is a failing check, reported with its error
         result = Result(False, {"error": f"{type(e).__name__}: {e}"}, "error")
+    evidence = json.loads(json.dumps(result.evidence, default=_plain))
     return {"id": chk.id, "paper": chk.paper, "method": chk.method, "title": chk.title,
-            "params": chk.params(mode), "status": "pass" if result.passed else "fail",
-            "key_figure": result.key_figure, "evidence": result.evidence,
+            "params": json.loads(json.dumps(chk.params(mode), default=_plain)),
+            "status": "pass" if bool(result.passed) else "fail",
+            "key_figure": result.key_figure, "evidence": evidence,
             "duration_s": round(time.perf_counter() - start, 3)}
 
 

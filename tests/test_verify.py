@@ -20,6 +20,18 @@ def test_every_check_names_a_paper_statement():
         assert PAPER_REFERENCE.match(c.paper), c.paper
 
 
+def test_evidence_is_plain_json():
+    from proofs_check.registry import Result
+    from proofs_check.runner import _run_one
+
+    chk = load_checks()["learner-machines"]
+    weird = Result(np.bool_(True), {"n": np.int64(3), "a": np.arange(2), "f": np.float32(0.5)})
+    monkey = type(chk)(chk.id, chk.paper, chk.method, chk.title, lambda mode, seed: weird)
+    row = _run_one(monkey, "quick", 0)
+    assert row["status"] == "pass"
+    assert json.loads(json.dumps(row))["evidence"] == {"n": 3, "a": [0, 1], "f": 0.5}
+
+
 def test_report_shape(tmp_path):
     report = run_all("quick", 0, only=["def5-shared-parameters", "thm1-weight-set"],
                      progress=False)
