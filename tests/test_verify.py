@@ -112,3 +112,13 @@ def test_memorisation_check_fails_with_a_wrong_learning_rate(monkeypatch):
                         lambda model, X, y: original(model, X, y, lr=0.5))
     report = run_all("quick", 0, only=["lemma1-memorisation"], progress=False)
     assert report["claims"][0]["status"] == "fail"
+
+
+def test_memorisation_derivation_fails_with_a_wrong_slope(monkeypatch):
+    import proofs_check.memorisation as mem
+
+    original = mem.memorisation_update
+    monkeypatch.setattr(mem, "memorisation_update",
+                        lambda d, m, i, eta, jac_scale=1: original(d, m, i, eta, 2 * jac_scale))
+    report = run_all("quick", 0, only=["lemma1-memorisation-symbolic"], progress=False)
+    assert report["claims"][0]["status"] == "fail"
