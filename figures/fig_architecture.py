@@ -191,9 +191,5 @@ def make(out_dir: Path | str, quick: bool = True, seed: int = 0) -> list[Path]:
               "W": "seeded random bits", "x": "seeded random bits", "quick": quick}
     results = {k: data[k] for k in ("patch_widths", "head_widths", "patch_parameters",
                                      "head_parameters", "shared_parameters", "W_shape")}
-    with style.style():
-        fig = plot(data)
-        files += style.save(fig, out_dir, NAME)
-    files.append(style.provenance(out_dir, NAME, seed=seed, params=params, results=results,
-                                  files=files))
-    return files
+    return style.publish(out_dir, NAME, plot, data, seed=seed, params=params, results=results,
+                         files=files)

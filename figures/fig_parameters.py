@@ -137,9 +137,5 @@ def make(out_dir: Path | str, quick: bool = True, seed: int = 0) -> list[Path]:
               "quick": quick}
     results = {k: data[k] for k in ("compiled_shared_parameters", "measured_shared_parameters",
                                      "constant", "largest_built_nodes", "largest_nodes")}
-    with style.style():
-        fig = plot(data)
-        files += style.save(fig, out_dir, NAME)
-    files.append(style.provenance(out_dir, NAME, seed=seed, params=params, results=results,
-                                  files=files))
-    return files
+    return style.publish(out_dir, NAME, plot, data, seed=seed, params=params, results=results,
+                         files=files)

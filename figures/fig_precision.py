@@ -96,9 +96,5 @@ def make(out_dir: Path | str, quick: bool = True, seed: int = 0) -> list[Path]:
               "quick": quick}
     results = {"offsets": data["offsets"], "mantissa_bits": data["mantissa_bits"],
                "float16_first_inexact_s": data["float16_first_inexact_s"]}
-    with style.style():
-        fig = plot(data)
-        files += style.save(fig, out_dir, NAME)
-    files.append(style.provenance(out_dir, NAME, seed=seed, params=params, results=results,
-                                  files=files))
-    return files
+    return style.publish(out_dir, NAME, plot, data, seed=seed, params=params, results=results,
+                         files=files)

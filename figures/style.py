@@ -15,7 +15,7 @@ import json
 import platform
 import subprocess
 import sys
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -147,3 +147,14 @@ def write_csv(out_dir: Path | str, name: str, rows: Sequence[Mapping[str, Any]])
         writer.writeheader()
         writer.writerows(rows)
     return path
+
+
+def publish(out_dir: Path | str, name: str, plot: Callable[[Any], Figure], data: Any, *,
+            seed: int, params: Mapping[str, Any], results: Mapping[str, Any],
+            files: list[Path]) -> list[Path]:
+    """Plot ``data`` in the shared style, save PDF and PNG, then write the provenance record
+    listing every file written (``files`` holds the data files written before plotting)."""
+    with style():
+        files = files + save(plot(data), out_dir, name)
+    return [*files, provenance(out_dir, name, seed=seed, params=params, results=results,
+                               files=files)]
