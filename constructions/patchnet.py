@@ -144,8 +144,36 @@ def relu_exact(x: np.ndarray) -> np.ndarray:
     return np.vectorize(lambda v: v if v > zero else zero, otypes=[object])(x)
 
 
+class TwoLayerWeights:
+    """What every ``A3 relu(A2 relu(A1 x + b1) + b2) + b3`` weight set (exact ``Fraction``
+    arrays ``A1 .. b3``) offers: its shapes, its arrays by name, its parameter count and its
+    weight set ``U`` (every distinct entry, zero included)."""
+
+    A1: np.ndarray
+    b1: np.ndarray
+    A2: np.ndarray
+    b2: np.ndarray
+    A3: np.ndarray
+    b3: np.ndarray
+
+    @property
+    def hidden(self) -> tuple[int, int]:
+        return (self.A1.shape[0], self.A2.shape[0])
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        return {"A1": self.A1, "b1": self.b1, "A2": self.A2, "b2": self.b2,
+                "A3": self.A3, "b3": self.b3}
+
+    @property
+    def n_parameters(self) -> int:
+        return sum(a.size for a in self.arrays().values())
+
+    def weight_values(self) -> set[Fraction]:
+        return {Fraction(v) for a in self.arrays().values() for v in a.ravel()}
+
+
 @dataclass(frozen=True)
-class PatchNetwork:
+class PatchNetwork(TwoLayerWeights):
     """Weights of the shared patch network ``A3 relu(A2 relu(A1 x + b1) + b2) + b3``.
 
     Arrays hold exact ``Fraction`` entries (object dtype); ``units1``/``units2`` name each
@@ -163,21 +191,6 @@ class PatchNetwork:
     exclusive: tuple[int, ...] = ()
     """Optional group id per layer-2 unit: units sharing an id never fire together on a
     domain patch (the entries of one lookup table). Used only by :func:`bits_needed`."""
-
-    @property
-    def hidden(self) -> tuple[int, int]:
-        return (self.A1.shape[0], self.A2.shape[0])
-
-    def arrays(self) -> dict[str, np.ndarray]:
-        return {"A1": self.A1, "b1": self.b1, "A2": self.A2, "b2": self.b2,
-                "A3": self.A3, "b3": self.b3}
-
-    @property
-    def n_parameters(self) -> int:
-        return sum(a.size for a in self.arrays().values())
-
-    def weight_values(self) -> set[Fraction]:
-        return {Fraction(v) for a in self.arrays().values() for v in a.ravel()}
 
     def evaluate_exact(self, patches: np.ndarray) -> np.ndarray:
         """Exact rational forward pass on ``patches`` of shape (N, 9) (object or numeric)."""

@@ -68,14 +68,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import cached_property
-from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 from torch import nn
 
-if TYPE_CHECKING:
-    from constructions.patchnet import PatchNetwork
+from constructions.patchnet import PatchNetwork, TwoLayerWeights
 
 Point = tuple[Fraction, ...]
 Jet = tuple[Fraction, tuple[Fraction, ...]]
@@ -154,7 +152,7 @@ def _relu(v: Fraction) -> Fraction:
 # the network
 # ---------------------------------------------------------------------------------------
 @dataclass(frozen=True, eq=False)
-class ReluNetwork:
+class ReluNetwork(TwoLayerWeights):
     """``f(x) = A3 relu(A2 relu(A1 x + b1) + b2) + b3`` with exact ``Fraction`` weights.
 
     ``units1``/``units2`` name the hidden units; ``default`` is the value taken off the table
@@ -176,22 +174,6 @@ class ReluNetwork:
     @property
     def n_inputs(self) -> int:
         return self.A1.shape[1]
-
-    @property
-    def hidden(self) -> tuple[int, int]:
-        return (self.A1.shape[0], self.A2.shape[0])
-
-    def arrays(self) -> dict[str, np.ndarray]:
-        return {"A1": self.A1, "b1": self.b1, "A2": self.A2, "b2": self.b2,
-                "A3": self.A3, "b3": self.b3}
-
-    @property
-    def n_parameters(self) -> int:
-        return sum(a.size for a in self.arrays().values())
-
-    def weight_values(self) -> set[Fraction]:
-        """The weight set ``U`` actually used (zero included)."""
-        return {Fraction(v) for a in self.arrays().values() for v in a.ravel()}
 
     @cached_property
     def _sparse(self) -> tuple[list, list, list, list, list]:
@@ -278,7 +260,6 @@ class ReluNetwork:
 
     def to_patch_network(self) -> PatchNetwork:
         """The same weights as a :class:`constructions.patchnet.PatchNetwork` (``n == 9``)."""
-        from constructions.patchnet import PatchNetwork  # noqa: F811 (imported lazily)
 
         if self.n_inputs != 9:
             raise ValueError(f"a patch network reads 9 inputs, this one reads {self.n_inputs}")
