@@ -21,6 +21,7 @@ from collections.abc import Iterator
 import numpy as np
 import torch
 from torch import nn
+from torch.utils.checkpoint import checkpoint
 
 from constructions.patchnet import PatchNetwork, PixelHead
 
@@ -65,6 +66,12 @@ class RCNN(nn.Module):
             raise ValueError(f"layers must be >= 0, got {layers}")
         self.layers = layers
         self.padding = float(padding)
+        self.checkpoint_every = 0
+        """With ``n > 0``, a rollout that autograd records keeps only every ``n``-th grid and
+        recomputes the layers in between during the backward pass (activation
+        checkpointing): memory ``O((L / n + n) x cells x width)`` instead of
+        ``O(L x cells x width)``, for about one extra forward pass. Values and gradients
+        are the same computation, hence bit for bit the same."""
         self.l = l
         self.W = nn.Parameter(torch.zeros(d_mem, d_in, dtype=dtype))
         for name, a in patch.arrays().items():
@@ -132,12 +139,25 @@ class RCNN(nn.Module):
         Returns the final grid, or with ``keep=True`` the list of all ``steps + 1`` grids.
         """
         steps = self.layers if steps is None else steps
+        if (self.checkpoint_every > 0 and not keep and torch.is_grad_enabled()
+                and grid.requires_grad):
+            done = 0
+            while done < steps:
+                n = min(self.checkpoint_every, steps - done)
+                grid = checkpoint(self._layers, grid, n, use_reentrant=False)
+                done += n
+            return grid
         grids = [grid]
         for _ in range(steps):
             grid = self.layer(grid)
             if keep:
                 grids.append(grid)
         return grids if keep else grid
+
+    def _layers(self, grid: torch.Tensor, n: int) -> torch.Tensor:
+        for _ in range(n):
+            grid = self.layer(grid)
+        return grid
 
     def head(self, grid: torch.Tensor) -> torch.Tensor:
         """The pixel-wise head on every cell: (B, H, W) -> (B, H, W)."""

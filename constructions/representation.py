@@ -764,3 +764,162 @@ def check_realisation(
         if got_j != jac:
             out.append(Mismatch(p, "jacobian", jac, got_j))
     return out
+
+
+# ---------------------------------------------------------------------------------------
+# sums of gated affine pieces on boxes (the compiled learner's patch function)
+# ---------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Gate:
+    """One gated affine piece: on the points of ``box`` it adds
+    ``value + slope . (x - anchor)`` to the network's output, elsewhere on the domain 0.
+
+    ``box[i]`` is ``None`` (any value of coordinate ``i``) or an inclusive interval
+    ``(lo, hi)`` of domain values; ``slope`` (default 0) may be non-zero only where the box
+    pins or bounds the coordinate, and ``anchor[i]`` (default: ``box[i]``'s low end) is where
+    the piece takes ``value``. The affine function must be non-zero with one sign on the box.
+    ``group`` tags pieces with disjoint boxes (one lookup table), for the output-layer bound
+    of :func:`constructions.patchnet.bits_needed`; ``name`` documents the unit.
+    """
+
+    box: tuple[tuple[Fraction, Fraction] | None, ...]
+    value: Fraction
+    slope: tuple[Fraction, ...] | None = None
+    anchor: tuple[Fraction | None, ...] | None = None
+    group: int = 0
+    name: str = ""
+
+
+def realise_gates(
+    gates: Sequence[Gate], domains: Sequence[Iterable]
+) -> tuple[ReluNetwork, tuple[int, ...]]:
+    """``f(x) = sum over the gates whose box holds x of value + slope . (x - anchor)``.
+
+    The construction of :func:`realise` with boxes instead of single points: one layer-2
+    unit per gate, ``relu(sg a(x) - B M(x))`` with output weight ``sg`` (``sg`` the sign of
+    the affine piece ``a`` on its box), where the penalty ``M`` sums one penalty hinge per
+    bounded side of the box (0 inside, ``>= 1`` outside) and ``B`` is the least power of two
+    ``>= max(0, max_D sg a) + 1``: where ``M >= 1`` the argument is ``<= -1``. Layer-1
+    hinges are shared between gates. Guarantees, for every point ``x`` of the product of
+    ``domains``: no unit is at a kink, the value is the sum above and autograd's Jacobian
+    is the sum of the slopes of the gates whose box holds ``x``. Returns the network and
+    each layer-2 unit's group.
+    """
+    doms = tuple(tuple(sorted({Fraction(v) for v in d})) for d in domains)
+    n = len(doms)
+    if n == 0 or any(len(d) == 0 for d in doms):
+        raise ValueError("need at least one coordinate and non-empty domains")
+    shifts = [math.ceil(1 - d[0]) for d in doms]
+    hinges = [[Hinge.between(d[j - 1], d[j]) for j in range(1, len(d))] for d in doms]
+
+    rows2: list[tuple[dict[tuple, Fraction], Fraction]] = []
+    names2: list[str] = []
+    out_w: list[Fraction] = []
+    groups: list[int] = []
+    for g in gates:
+        if len(g.box) != n:
+            raise ValueError(f"gate {g.name!r}: box has {len(g.box)} coordinates, expected {n}")
+        slope = tuple(Fraction(s) for s in g.slope) if g.slope is not None else (_ZERO,) * n
+        coef: dict[tuple, Fraction] = {}
+        lo_a = hi_a = Fraction(g.value)
+        up = down = Fraction(g.value)  # max and min of the affine piece over the whole domain
+        anchors: list[Fraction | None] = []
+        for i, interval in enumerate(g.box):
+            d = doms[i]
+            if interval is None:
+                inside = d
+            else:
+                lo, hi = Fraction(interval[0]), Fraction(interval[1])
+                inside = tuple(v for v in d if lo <= v <= hi)
+                if not inside:
+                    raise ValueError(f"gate {g.name!r}: box [{lo}, {hi}] of coordinate {i} "
+                                     f"holds no domain value")
+                j_lo, j_hi = d.index(inside[0]), d.index(inside[-1])
+                if j_lo > 0:
+                    coef[("below", i, j_lo - 1)] = _ZERO
+                if j_hi + 1 < len(d):
+                    coef[("above", i, j_hi)] = _ZERO
+            if slope[i] == 0:
+                anchors.append(None)
+                continue
+            if interval is None:
+                raise ValueError(f"gate {g.name!r}: non-zero slope on unbounded coordinate {i}")
+            a = (Fraction(g.anchor[i]) if g.anchor is not None and g.anchor[i] is not None
+                 else Fraction(interval[0]))
+            anchors.append(a)
+            ends = (slope[i] * (inside[0] - a), slope[i] * (inside[-1] - a))
+            lo_a, hi_a = lo_a + min(ends), hi_a + max(ends)
+            ends = (slope[i] * (d[0] - a), slope[i] * (d[-1] - a))
+            up, down = up + max(ends), down + min(ends)
+        if lo_a <= 0 <= hi_a:
+            raise ValueError(f"gate {g.name!r}: its affine piece takes values in "
+                             f"[{lo_a}, {hi_a}] on its box; it must keep one sign")
+        sg = 1 if lo_a > 0 else -1
+        B = _pow2_ceil(max(sg * up, sg * down, _ZERO) + 1)
+        for key in coef:
+            coef[key] = -B
+        bias = sg * Fraction(g.value)
+        for i, a in enumerate(anchors):
+            if a is not None:
+                coef[("pass", i, 0)] = sg * slope[i]
+                bias -= sg * slope[i] * (a + shifts[i])
+        rows2.append((coef, bias))
+        names2.append(g.name or f"gate{len(names2)}")
+        out_w.append(Fraction(sg))
+        groups.append(g.group)
+
+    order = {"below": 0, "above": 1, "pass": 2}
+    keys = sorted({k for coef, _ in rows2 for k in coef},
+                  key=lambda k: (k[1], k[0] == "pass", k[2], order[k[0]]))
+    index = {k: u for u, k in enumerate(keys)}
+    h1, h2 = max(1, len(keys)), max(1, len(rows2))
+    A1, b1 = _obj_zeros(h1, n), _obj_zeros(h1)
+    names1: list[str] = []
+    for u, (kind, i, j) in enumerate(keys):
+        if kind == "pass":
+            A1[u, i], b1[u] = _ONE, Fraction(shifts[i])
+            names1.append(f"pass[x{i}{shifts[i]:+d}]")
+        else:
+            h = hinges[i][j]
+            sgn = -1 if kind == "below" else 1
+            A1[u, i], b1[u] = sgn * h.slope, -sgn * h.slope * h.t
+            names1.append(f"x{i}{'<' if kind == 'below' else '>'}{h.t}")
+    if not keys:
+        b1[0], names1 = -_ONE, ["dead"]
+    A2, b2 = _obj_zeros(h2, h1), _obj_zeros(h2)
+    for k, (coef, b) in enumerate(rows2):
+        for key, w in coef.items():
+            A2[k, index[key]] = w
+        b2[k] = b
+    if not rows2:
+        b2[0], names2, groups = -_ONE, ["dead"], [0]
+    A3 = _obj_zeros(1, h2)
+    for k, w in enumerate(out_w):
+        A3[0, k] = w
+    net = ReluNetwork(A1, b1, A2, b2, A3, _obj_zeros(1), tuple(names1), tuple(names2))
+    return net, tuple(groups)
+
+
+def gates_spec(gates: Sequence[Gate], points: Sequence[Sequence[Fraction]]
+               ) -> list[Jet]:
+    """What :func:`realise_gates` promises at each point, computed from the gates alone
+    (no network): the sum of the affine pieces, and of their slopes, over the gates whose
+    box holds the point. The independent reference for checking a realisation."""
+    out: list[Jet] = []
+    for p in points:
+        x = [Fraction(c) for c in p]
+        value, jac = _ZERO, [_ZERO] * len(x)
+        for g in gates:
+            if any(iv is not None and not (iv[0] <= x[i] <= iv[1])
+                   for i, iv in enumerate(g.box)):
+                continue
+            value += Fraction(g.value)
+            if g.slope is not None:
+                for i, s in enumerate(g.slope):
+                    if s != 0:
+                        a = (g.anchor[i] if g.anchor is not None and g.anchor[i] is not None
+                             else g.box[i][0])
+                        value += Fraction(s) * (x[i] - Fraction(a))
+                        jac[i] += Fraction(s)
+        out.append((value, tuple(jac)))
+    return out

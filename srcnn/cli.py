@@ -242,9 +242,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="seed of every random choice (default 0)")
     p.set_defaults(func=cmd_verify)
 
-    from srcnn import circuit_cmd, figures_cmd
+    from srcnn import circuit_cmd, figures_cmd, learn_cmd
 
-    for module in (circuit_cmd, figures_cmd):
+    for module in (circuit_cmd, learn_cmd, figures_cmd):
         module.add_parser(sub)
     return parser
 

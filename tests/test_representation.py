@@ -8,6 +8,7 @@ builds a two-ReLU-layer network that matches both exactly, with no table point o
 from __future__ import annotations
 
 import itertools
+from fractions import Fraction
 from fractions import Fraction as F
 
 import numpy as np
@@ -17,12 +18,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from constructions.representation import (
+    Gate,
     Hinge,
     ReluNetwork,
     bits_needed,
     check_realisation,
     choose_default,
     float_report,
+    gates_spec,
     is_dyadic,
     layer2_width,
     mantissa_bits,
@@ -30,6 +33,7 @@ from constructions.representation import (
     normalise_table,
     product_points,
     realise,
+    realise_gates,
 )
 
 # Domain values: integers, halves and thirds (the memory layer's 1/3 is not dyadic).
@@ -343,3 +347,49 @@ def test_default_off_the_table_when_every_value_has_a_slope():
     net = realise(table, [list(range(4))])
     assert net.default == 2 and net.hidden[1] == 4
     assert check_realisation(net, table, torch.float64) == []
+
+
+# -- realise_gates: sums of gated affine pieces on boxes ---------------------------------
+@st.composite
+def gate_problems(draw: st.DrawFn):
+    n = draw(st.integers(1, 3))
+    nums = st.fractions(min_value=-4, max_value=4, max_denominator=6)
+    domains = [sorted(set(draw(st.lists(nums, min_size=1, max_size=5)))) for _ in range(n)]
+    gates = []
+    for _ in range(draw(st.integers(0, 5))):
+        box, slope = [], []
+        for d in domains:
+            kind = draw(st.sampled_from(["any", "point", "interval"]))
+            if kind == "any":
+                box.append(None)
+                slope.append(Fraction(0))
+                continue
+            i = draw(st.integers(0, len(d) - 1))
+            j = i if kind == "point" else draw(st.integers(i, len(d) - 1))
+            box.append((d[i], d[j]))
+            slope.append(draw(st.sampled_from([Fraction(0), Fraction(1), Fraction(-1, 2)]))
+                         if kind == "point" else Fraction(0))
+        value = draw(st.sampled_from([Fraction(v) for v in (-3, -1, Fraction(1, 2), 2, 5)]))
+        gates.append(Gate(tuple(box), value, tuple(slope), group=len(gates)))
+    return gates, domains
+
+
+@given(gate_problems())
+def test_realise_gates_matches_the_gate_specification(problem) -> None:
+    """Exact value and autograd Jacobian at every point of the product of the domains equal
+    the sum over the gates whose box holds it, and no unit sits at a kink."""
+    gates, domains = problem
+    net, groups = realise_gates(gates, domains)
+    assert len(groups) == max(1, len(gates))
+    points = list(product_points(domains))
+    want = gates_spec(gates, points)
+    for p, (v, jac) in zip(points, want):
+        assert net.value_and_jacobian_exact(p) == (v, jac), p
+    assert min_abs_preactivation(net, points) > 0
+
+
+def test_gate_whose_piece_changes_sign_is_refused() -> None:
+    dom = [Fraction(v) for v in (0, 1, 2, 3)]
+    with pytest.raises(ValueError, match="one sign"):
+        realise_gates([Gate(((Fraction(0), Fraction(3)),), Fraction(-1), (Fraction(1),))],
+                      [dom])

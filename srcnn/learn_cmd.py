@@ -1,0 +1,206 @@
+"""``srcnn learn``: Algorithm 1 end to end, or the reference learner, on CSV data.
+
+    srcnn learn LEARNER --train TRAIN.csv --test TEST.csv [--engine reference|rcnn]
+                        [--dtype float32|float64] [--steps T] [--work-columns l] [--json]
+
+``--engine rcnn`` builds the learner's RCNN (constructions/learner.py) with
+``L = 1 + t(m, d)`` layers, fills its memory layer by Algorithm 1 (plain SGD on ``W``, one
+step per training example and the dummy example, gradients by ``loss.backward()`` through
+all ``L`` layers) and then runs a forward pass per test point. ``--engine reference`` runs
+the learner's plain-Python reference implementation (library learners) or the learner
+machine on the reference grid simulator (machine files). Both print the same JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+EXIT_OK, EXIT_USAGE = 0, 2
+
+MAX_CELL_UPDATES = 2 * 10**9
+"""Refuse runs whose network work (cells x layers, over memorisation and test passes)
+exceeds this, before anything is allocated."""
+
+
+class _Usage(Exception):
+    """Bad input: one line on stderr, exit code 2."""
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    from simulators.learner_tape import LEARNER_MACHINES
+
+    p = subparsers.add_parser(
+        "learn",
+        help="train by Algorithm 1 (SGD on the memory layer) and predict with a learner RCNN",
+        description=(
+            "Run a learning algorithm on TRAIN.csv and print its predictions on TEST.csv. "
+            "With --engine rcnn the paper's construction does it: one RCNN whose shared "
+            "weights are fixed; SGD (Algorithm 1) writes the training set into its memory "
+            "layer W, then every test point goes through L = 1 + t(m, d) applications of the "
+            "shared 3x3 patch network, which run the learner machine. With --engine "
+            "reference the learner's plain-Python reference implementation answers. "
+            "TRAIN.csv: one example per line, d values in {-1,1} then the label, no header; "
+            "TEST.csv: d values per line."
+        ),
+        epilog=(f"library learners: {', '.join(LEARNER_MACHINES)} (ties and time bounds: "
+                "docs/learner_tape.md). A learner machine file (.tm) needs --steps."),
+    )
+    p.add_argument("learner", metavar="LEARNER",
+                   help="a library learner name or a learner machine file (.tm)")
+    p.add_argument("--train", required=True, metavar="TRAIN.csv", help="training examples")
+    p.add_argument("--test", required=True, metavar="TEST.csv", help="test points")
+    p.add_argument("--engine", choices=("reference", "rcnn"), default="rcnn",
+                   help="the compiled network after Algorithm 1 (default), or the reference")
+    p.add_argument("--dtype", choices=("float32", "float64"), default="float32",
+                   help="floating-point type of the rcnn engine (default float32)")
+    p.add_argument("--steps", type=int, metavar="T",
+                   help="machine steps to allow, L = 1 + T (default: the library learner's "
+                        "proven bound t(m, d); required for machine files)")
+    p.add_argument("--work-columns", type=int, default=None, metavar="l",
+                   help="work columns of the learner tape for a machine file (default 1)")
+    p.add_argument("--json", action="store_true",
+                   help='print {"predictions", "m", "d", "layers", "grid", '
+                        '"shared_parameters"} as one JSON object')
+    p.set_defaults(func=run)
+    return p
+
+
+def _compile(args: argparse.Namespace):
+    from constructions.learner import (
+        LearnerError,
+        compile_learner_file,
+        compile_library_learner,
+    )
+    from simulators.assembler import AssemblyError
+    from simulators.learner_tape import LEARNER_MACHINES, LearnerTapeError
+
+    name = args.learner
+    if name in LEARNER_MACHINES:
+        if args.work_columns is not None:
+            raise _Usage("--work-columns applies to machine files only")
+        return compile_library_learner(name), True
+    path = Path(name)
+    if not path.is_file():
+        raise _Usage(f"unknown learner {name!r}: not a library learner "
+                     f"({', '.join(LEARNER_MACHINES)}) and no such file")
+    l = 1 if args.work_columns is None else args.work_columns  # noqa: E741
+    if l < 1:
+        raise _Usage(f"--work-columns must be >= 1, got {l}")
+    try:
+        return compile_learner_file(path, l), False
+    except (AssemblyError, LearnerTapeError, LearnerError, ValueError) as e:
+        raise _Usage(f"{path}: {e}") from None
+
+
+def _progress(total: int, desc: str):
+    if not sys.stderr.isatty() or total <= 1:
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=desc, unit="pt" if desc == "evaluate" else "step",
+                file=sys.stderr, leave=False)
+
+
+def _reference(learner, library: bool, X, y, tests, steps: int | None):
+    import numpy as np
+
+    from simulators.learner_tape import LearnerTapeError, run_learner
+    from simulators.learners import predict
+    from simulators.turing import HeadLeftGrid
+
+    if library:
+        return np.asarray(predict(learner.name, X, y, tests), dtype=np.int64)
+    out = []
+    for i, x in enumerate(tests):
+        try:
+            run = run_learner(learner.machine, X, y, x, l=learner.l, max_steps=steps)
+        except (LearnerTapeError, HeadLeftGrid) as e:
+            raise _Usage(f"test point {i + 1}: {e}") from None
+        out.append(run.prediction)
+    return np.asarray(out, dtype=np.int64)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        return _run(args)
+    except _Usage as e:
+        print(f"srcnn learn: error: {e}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+def _run(args: argparse.Namespace) -> int:
+    import torch
+
+    from constructions.learner import MAX_LAYERS, LearnerError, learn
+    from simulators.datasets import DatasetError, read_train_test
+
+    try:
+        X, y, tests = read_train_test(args.train, args.test)
+    except DatasetError as e:
+        raise _Usage(str(e)) from None
+    m, d = X.shape
+    if args.steps is not None and args.steps < 0:
+        raise _Usage(f"--steps must be >= 0, got {args.steps}")
+    learner, library = _compile(args)
+    if args.steps is None and not library:
+        raise _Usage(f"learner machine file {args.learner} has no proven time bound: give "
+                     f"--steps T (the network gets L = 1 + T layers)")
+    layers = learner.layers(m, d, args.steps)
+    if layers > MAX_LAYERS:
+        raise _Usage(f"depth L = {layers:,} for m = {m}, d = {d} exceeds the limit "
+                     f"{MAX_LAYERS:,}")
+    rows, cols = m + 1, d + 1 + learner.l
+    work = layers * rows * cols * (4 * (m + 1) + len(tests))
+    if args.engine == "rcnn" and work > MAX_CELL_UPDATES:
+        raise _Usage(f"this run needs about {work:,} network cell updates (L = {layers:,} "
+                     f"layers on a {rows} x {cols} grid, {m + 1} SGD steps and {len(tests)} "
+                     f"test points); the limit is {MAX_CELL_UPDATES:,}")
+    if args.engine == "reference":
+        predictions = _reference(learner, library, X, y, tests, args.steps)
+    else:
+        dtype = {"float32": torch.float32, "float64": torch.float64}[args.dtype]
+        bar_m, bar_t = _progress(m + 1, "memorise"), None
+
+        def on_step(i, y_hat, W):
+            if bar_m is not None:
+                bar_m.update(1)
+
+        def on_batch(n):
+            nonlocal bar_t
+            if bar_t is None:
+                bar_t = _progress(len(tests), "evaluate")
+            if bar_t is not None:
+                bar_t.update(n)
+
+        try:
+            result = learn(learner, X, y, tests, dtype, steps=args.steps, on_step=on_step,
+                           on_batch=on_batch)
+        except LearnerError as e:
+            raise _Usage(str(e)) from None
+        finally:
+            for bar in (bar_m, bar_t):
+                if bar is not None:
+                    bar.close()
+        bad = [i for i, v in enumerate(result.train_outputs) if v != 0]
+        if bad:
+            print(f"srcnn learn: warning: SGD step {bad[0] + 1} saw output "
+                  f"{result.train_outputs[bad[0]]!r}, not 0 (Lemma 1 (1) violated)",
+                  file=sys.stderr)
+        predictions = result.predictions
+    record = {"predictions": [int(v) for v in predictions], "m": m, "d": d, "layers": layers,
+              "grid": [rows, cols], "shared_parameters": learner.n_shared_parameters}
+    if args.json:
+        print(json.dumps(record))
+    else:
+        print(f"learner  {learner.name}  (engine {args.engine}"
+              + (f", {args.dtype})" if args.engine == "rcnn" else ")"), file=sys.stderr)
+        print(f"data     m = {m} examples, d = {d} features, {len(tests)} test points",
+              file=sys.stderr)
+        print(f"network  L = {layers} layers on a {rows} x {cols} grid, "
+              f"{learner.n_shared_parameters:,} shared parameters", file=sys.stderr)
+        for v in record["predictions"]:
+            print(f"{v:+d}")
+    return EXIT_OK
