@@ -15,6 +15,7 @@ CHECK_MODULES = (
     "proofs_check.sizes",
     "proofs_check.tm_step",
     "proofs_check.memorisation",
+    "proofs_check.learners",
     "proofs_check.classifiers",
     "proofs_check.pao",
     "proofs_check.turing_optimal",

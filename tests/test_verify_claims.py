@@ -84,3 +84,41 @@ def test_claim1_enumeration_fails_with_duplicates(monkeypatch):
 def test_claim2_fails_without_parity(monkeypatch):
     monkeypatch.setattr(turing_optimal, "CANDIDATES", ("majority", "best_literal", "nearest"))
     assert _status("claim2-pac-parities") == "fail"
+
+
+# -- the learner networks (proofs_check/learners.py) -----------------------------------
+def test_learner_memorisation_fails_with_a_wrong_learning_rate(monkeypatch):
+    import proofs_check.learners as learners
+
+    monkeypatch.setattr(learners, "LR", 0.5)
+    monkeypatch.setattr(learners, "_n_datasets", lambda mode: 1)
+    assert _status("lemma1-learner-memorisation") == "fail"
+
+
+def test_computation_fails_with_a_truncated_depth(monkeypatch):
+    import proofs_check.learners as learners
+
+    monkeypatch.setattr(learners, "layers_for", lambda name, m, d: 2)
+    monkeypatch.setattr(learners, "_n_datasets", lambda mode: 2)
+    assert _status("lemma1-computation") == "fail"
+
+
+def test_phase_detection_fails_with_a_perturbed_gate(monkeypatch):
+    import dataclasses
+
+    import constructions.learner as cl
+    import proofs_check.learners as learners
+
+    real = cl.compile_library_learner("majority")
+    net = dataclasses.replace(real.net, b3=real.net.b3 + Fraction(1, 4))
+    broken = dataclasses.replace(real, net=net)
+    monkeypatch.setattr(learners, "compile_library_learner", lambda name: broken)
+    assert _status("lemma1-phase-detection") == "fail"
+
+
+def test_depth_fails_with_a_deeper_network(monkeypatch):
+    import proofs_check.learners as learners
+    from simulators.learner_tape import time_bound
+
+    monkeypatch.setattr(learners, "time_bound", lambda name, m, d: time_bound(name, m, d) // 2)
+    assert _status("thm1-depth") == "fail"
