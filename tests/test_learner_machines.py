@@ -192,8 +192,8 @@ def test_time_bound_formulas() -> None:
     assert time_bound("first_agree", 8, 6) == 2 * 8 * 7 + 90
     assert time_bound("nearest", 8, 6) == 8 * 7 * 8 + 13
     assert time_bound("nearest", 0, 6) == 1
-    with pytest.raises(KeyError, match="parity"):
-        time_bound("parity", 1, 1)
+    with pytest.raises(KeyError, match="oracle"):
+        time_bound("oracle", 1, 1)
     with pytest.raises(ValueError):
         time_bound("majority", -1, 1)
 
