@@ -69,13 +69,19 @@ from constructions.patchnet import (
     bits_needed,
 )
 from constructions.rcnn import RCNN
-from constructions.representation import Gate, ReluNetwork, gates_spec, realise_gates
+from constructions.representation import (
+    Gate,
+    ReluNetwork,
+    gate_bits_needed,
+    gates_spec,
+    realise_gates,
+)
 from constructions.tm import CompileError, tm_encoding, tm_local_rule
 from simulators.assembler import assemble_file
 from simulators.gridrun import Grid
 from simulators.learner_tape import (
     ANSWER_SYMBOLS,
-    LEARNER_MACHINES,
+    LIBRARY_LEARNERS,
     MIN_WORK_COLUMNS,
     SYMBOL_NAMES,
     check_learner_machine,
@@ -164,9 +170,17 @@ class CompiledLearner:
 
     @functools.cached_property
     def bits(self) -> int:
-        """Mantissa bits that make every partial sum exact in layers 2..L (a proven bound,
-        :func:`constructions.patchnet.bits_needed`); layer 1 reads the non-dyadic ``±1/3``
-        and is checked exhaustively instead (:func:`conversion_mismatches`)."""
+        """Mantissa bits that make layers 2..L exact in value and Jacobian, in any summation
+        order (a proven bound, :func:`constructions.representation.gate_bits_needed`);
+        layer 1 reads the non-dyadic ``±1/3`` and is checked exhaustively instead
+        (:func:`conversion_mismatches`)."""
+        return gate_bits_needed(self.net, self.net.units1, self.step_domain,
+                                self.patch.exclusive)
+
+    @functools.cached_property
+    def bits_all_partial_sums(self) -> int:
+        """The stricter bound of :func:`constructions.patchnet.bits_needed` (every partial
+        sum of every unit exact), reported for comparison."""
         return bits_needed(self.patch, self.step_domain)
 
     def exact_in(self, dtype: str) -> bool:
@@ -220,6 +234,7 @@ class CompiledLearner:
             "shared_parameters": self.n_shared_parameters,
             "weight_set_size": len(self.weight_set),
             "bits_needed": self.bits,
+            "bits_all_partial_sums_exact": self.bits_all_partial_sums,
             "exact_dtypes": [d for d in ("float32", "float64") if self.exact_in(d)],
             "values": {"padding": str(PAD), "carrier": str(CARRIER), "empty": str(EMPTY),
                        "code_offset": CODE_OFFSET},
@@ -365,9 +380,9 @@ def compile_learner(machine: TuringMachine, name: str | None = None,
 @functools.cache
 def compile_library_learner(name: str) -> CompiledLearner:
     """The compiled network of a library learner machine (cached)."""
-    if name not in LEARNER_MACHINES:
+    if name not in LIBRARY_LEARNERS:
         raise LearnerError(f"unknown learner {name!r}; library learners: "
-                           f"{', '.join(LEARNER_MACHINES)}")
+                           f"{', '.join(LIBRARY_LEARNERS)}")
     return compile_learner(load_learner_machine(name), name, MIN_WORK_COLUMNS[name],
                            functools.partial(time_bound, name))
 
@@ -391,23 +406,20 @@ def predict(model: RCNN, x: np.ndarray, batch: int = 256, early_exit: bool = Tru
             on_batch: Callable[[int], None] | None = None) -> np.ndarray:
     """Forward passes of the (memorised) network on test points ``x`` (B, d): ``ŷ`` (B,).
 
-    With ``early_exit`` a batch stops once a layer leaves every grid unchanged: the layer is
-    a deterministic function, so all later layers would leave it unchanged too and the
-    output equals the full ``L``-layer output bit for bit. ``on_batch(n)`` sees progress.
+    Uses :meth:`constructions.rcnn.RCNN.rollout_incremental` (only cells next to a change
+    are re-evaluated; bit for bit the full rollout). With ``early_exit`` a batch stops once
+    a layer leaves every grid unchanged, when all later layers would too.
+    ``on_batch(n)`` sees progress.
     """
     outs = []
-    with torch.no_grad():
-        for start in range(0, len(x), batch):
-            z = memory_inputs(x[start:start + batch], model.W.dtype)
-            grid = model.memory(z)
-            for _ in range(model.layers):
-                new = model.layer(grid)
-                if early_exit and torch.equal(new, grid):
-                    break
-                grid = new
+    for start in range(0, len(x), batch):
+        z = memory_inputs(x[start:start + batch], model.W.dtype)
+        with torch.no_grad():
+            grid, _ = model.rollout_incremental(model.memory(z),
+                                                stop_at_fixed_point=early_exit)
             outs.append(model.readout(grid))
-            if on_batch is not None:
-                on_batch(len(z))
+        if on_batch is not None:
+            on_batch(len(z))
     return torch.cat(outs).to(torch.float64).numpy() if outs else np.zeros(0)
 
 
@@ -518,10 +530,6 @@ def conversion_mismatches(learner: CompiledLearner, dtype: torch.dtype) -> list[
             errors.append(f"patch {[str(c) for c in q]}: float value {yv} / jacobian {gv}, "
                           f"specified {want_v} / {[str(j) for j in want_j]}")
     return errors
-
-
-def learner_names() -> tuple[str, ...]:
-    return LEARNER_MACHINES
 
 
 def describe_values(learner: CompiledLearner) -> Iterable[tuple[str, str]]:

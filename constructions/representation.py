@@ -923,3 +923,74 @@ def gates_spec(gates: Sequence[Gate], points: Sequence[Sequence[Fraction]]
                         jac[i] += Fraction(s)
         out.append((value, tuple(jac)))
     return out
+
+
+def gate_bits_needed(net: TwoLayerWeights, units1: Sequence[str],
+                     domain: Sequence[Fraction], groups: Sequence[int] | None = None) -> int:
+    """Significand bits that make a :func:`realise_gates` network exact, in value and
+    autograd Jacobian, on inputs from the dyadic ``domain``, in any summation order.
+
+    Unlike :func:`constructions.patchnet.bits_needed` (every partial sum exact), a closed
+    gate only needs its sign: its exact pre-activation ``z = P - B M`` has ``M >= 1`` and
+    ``|P| <= B - 1`` on the sign it keeps, so ``z <= -1 - B (M - 1)``, and the dot product's
+    rounding error is at most ``gamma_n (B M + P_abs)`` with ``gamma_n = n u / (1 - n u)``,
+    ``n`` the unit's non-zero terms plus its bias and ``P_abs`` the absolute sum of its
+    pass-through terms and bias. Both ``M < 2`` (margin 1) and ``M >= 2`` (margin ``>= B M /
+    2``) are covered once ``gamma_n (2 B + P_abs) < 1/2``. Then closed gates output an exact
+    0 with zero gradient. The rest must be exact: layer 1 (one product and a bias per
+    unit), open gates (their penalty hinges are exact zeros, leaving pass-through terms and
+    bias), the output layer (at most one open gate per ``groups`` id, the compiler's
+    exclusive lookup tables), and the backward pass (products of the open path's weights).
+    """
+    from constructions.patchnet import _granularity
+
+    dom = [Fraction(v) for v in domain]
+    g_dom = _granularity(dom)
+    bits = 1
+
+    def need(bound: Fraction, gran: Fraction) -> int:
+        return max(1, math.ceil(math.log2(bound / gran + 1))) if bound > 0 else 1
+
+    # layer 1: w x + b, one read position per unit
+    h1_max: list[Fraction] = []
+    for u in range(net.A1.shape[0]):
+        row = [(i, Fraction(w)) for i, w in enumerate(net.A1[u]) if w != 0]
+        b = Fraction(net.b1[u])
+        if not row:
+            h1_max.append(max(b, _ZERO))
+            continue
+        (i, w), = row
+        pre = [w * x + b for x in dom]
+        bits = max(bits, need(max(abs(w * x) for x in dom) + abs(b),
+                              min(_granularity([w]) * g_dom, _granularity([b]))))
+        h1_max.append(max(max(pre), _ZERO))
+    passes = [u for u, name in enumerate(units1) if name.startswith("pass")]
+    g_h1 = min(_granularity([net.A1[u][i] for u in range(net.A1.shape[0])
+                             for i in range(net.A1.shape[1])]) * g_dom,
+               _granularity(net.b1))
+    # layer 2: open gates exact, closed gates keep their sign
+    open_max: list[Fraction] = []
+    open_gran: list[Fraction] = []
+    for k in range(net.A2.shape[0]):
+        terms = [(j, Fraction(w)) for j, w in enumerate(net.A2[k]) if w != 0]
+        b = Fraction(net.b2[k])
+        p_abs = abs(b) + sum(abs(w) * h1_max[j] for j, w in terms if j in passes)
+        big = max([abs(w) for j, w in terms if j not in passes], default=_ZERO)
+        n = len(terms) + 1
+        if big:
+            # n u (2B + P_abs) / (1 - n u) < 1/2  <=  u <= 1 / (2 n (2B + P_abs) + 2n)
+            bits = max(bits, math.ceil(math.log2(2 * n * (2 * big + p_abs) + 2 * n)))
+        gran = min([_granularity([w]) * g_h1 for j, w in terms if j in passes]
+                   + [_granularity([b])])
+        bits = max(bits, need(p_abs, gran))
+        open_max.append(p_abs)
+        open_gran.append(gran)
+    # output layer: at most one open gate per group
+    a3 = [Fraction(w) for w in net.A3[0]]
+    largest: dict[int, Fraction] = {}
+    for k, w in enumerate(a3):
+        gid = groups[k] if groups is not None and len(groups) == len(a3) else k
+        largest[gid] = max(largest.get(gid, _ZERO), abs(w) * open_max[k])
+    out_gran = min(_granularity(a3) * min(open_gran), _granularity(net.b3))
+    bits = max(bits, need(sum(largest.values()) + abs(Fraction(net.b3[0])), out_gran))
+    return bits

@@ -19,6 +19,7 @@ CHECK_MODULES = (
     "proofs_check.classifiers",
     "proofs_check.pao",
     "proofs_check.turing_optimal",
+    "proofs_check.restarts",
 )
 
 

@@ -30,7 +30,7 @@ class _Usage(Exception):
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    from simulators.learner_tape import LEARNER_MACHINES
+    from simulators.learner_tape import LIBRARY_LEARNERS
 
     p = subparsers.add_parser(
         "learn",
@@ -45,7 +45,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
             "TRAIN.csv: one example per line, d values in {-1,1} then the label, no header; "
             "TEST.csv: d values per line."
         ),
-        epilog=(f"library learners: {', '.join(LEARNER_MACHINES)} (ties and time bounds: "
+        epilog=(f"library learners: {', '.join(LIBRARY_LEARNERS)} (ties and time bounds: "
                 "docs/learner_tape.md). A learner machine file (.tm) needs --steps."),
     )
     p.add_argument("learner", metavar="LEARNER",
@@ -75,17 +75,17 @@ def _compile(args: argparse.Namespace):
         compile_library_learner,
     )
     from simulators.assembler import AssemblyError
-    from simulators.learner_tape import LEARNER_MACHINES, LearnerTapeError
+    from simulators.learner_tape import LIBRARY_LEARNERS, LearnerTapeError
 
     name = args.learner
-    if name in LEARNER_MACHINES:
+    if name in LIBRARY_LEARNERS:
         if args.work_columns is not None:
             raise _Usage("--work-columns applies to machine files only")
         return compile_library_learner(name), True
     path = Path(name)
     if not path.is_file():
         raise _Usage(f"unknown learner {name!r}: not a library learner "
-                     f"({', '.join(LEARNER_MACHINES)}) and no such file")
+                     f"({', '.join(LIBRARY_LEARNERS)}) and no such file")
     l = 1 if args.work_columns is None else args.work_columns  # noqa: E741
     if l < 1:
         raise _Usage(f"--work-columns must be >= 1, got {l}")

@@ -228,3 +228,23 @@ def test_machine_without_bound_needs_steps() -> None:
     with pytest.raises(LearnerError, match="--steps"):
         learner.layers(3, 2)
     assert learner.layers(3, 2, steps=20) == 21
+
+
+@pytest.mark.parametrize("name", LEARNER_MACHINES)
+def test_incremental_rollout_equals_the_full_rollout(name: str) -> None:
+    """Recomputing only the cells next to a change gives every layer's grid bit for bit."""
+    rng = np.random.default_rng(11)
+    X = rng.choice([-1, 1], size=(5, 4))
+    y = rng.choice([-1, 1], size=5)
+    learner = compile_library_learner(name)
+    model = learner.rcnn(5, 4, torch.float32)
+    with single_thread():
+        memorisation_errors(model, X, y)
+        z = torch.tensor(np.hstack([all_points(4), np.ones((16, 1))]), dtype=torch.float32)
+        with torch.no_grad():
+            grids = model.rollout(model.memory(z), keep=True)
+        for j in (0, 1, 2, 7, model.layers):
+            got, used = model.rollout_incremental(model.memory(z), steps=j,
+                                                  stop_at_fixed_point=False)
+            assert used == j
+            assert torch.equal(got, grids[j])

@@ -25,6 +25,7 @@ from constructions.representation import (
     check_realisation,
     choose_default,
     float_report,
+    gate_bits_needed,
     gates_spec,
     is_dyadic,
     layer2_width,
@@ -393,3 +394,49 @@ def test_gate_whose_piece_changes_sign_is_refused() -> None:
     with pytest.raises(ValueError, match="one sign"):
         realise_gates([Gate(((Fraction(0), Fraction(3)),), Fraction(-1), (Fraction(1),))],
                       [dom])
+
+
+@st.composite
+def integer_gate_problems(draw: st.DrawFn):
+    n = draw(st.integers(1, 3))
+    domains = [sorted(set(draw(st.lists(st.integers(-20, 60), min_size=2, max_size=6))))
+               for _ in range(n)]
+    domains = [[Fraction(v) for v in d] for d in domains]
+    gates = []
+    for _ in range(draw(st.integers(1, 6))):
+        box, slope = [], []
+        for d in domains:
+            kind = draw(st.sampled_from(["any", "point", "interval"]))
+            if kind == "any":
+                box.append(None)
+                slope.append(Fraction(0))
+                continue
+            i = draw(st.integers(0, len(d) - 1))
+            j = i if kind == "point" else draw(st.integers(i, len(d) - 1))
+            box.append((d[i], d[j]))
+            slope.append(Fraction(draw(st.sampled_from([0, 1, -1]))) if kind == "point"
+                         else Fraction(0))
+        value = Fraction(draw(st.sampled_from([-40, -3, 1, 2, 7, 50])))
+        gates.append(Gate(tuple(box), value, tuple(slope), group=len(gates)))
+    return gates, domains
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16, torch.float32])
+@given(problem=integer_gate_problems())
+def test_gate_bits_needed_is_sufficient(problem, dtype) -> None:
+    """Whenever gate_bits_needed fits the format, the float network's value and autograd
+    Jacobian equal the gate specification at every point of the domain product."""
+    gates, domains = problem
+    net, groups = realise_gates(gates, domains)
+    bits = gate_bits_needed(net, net.units1, sorted(set().union(*map(set, domains))), groups)
+    if bits > mantissa_bits(dtype):
+        return
+    points = list(product_points(domains))
+    want = gates_spec(gates, points)
+    model = net.to_torch(dtype)
+    x = torch.tensor([[float(c) for c in p] for p in points], dtype=dtype, requires_grad=True)
+    y = model(x)[:, 0]
+    (grad,) = torch.autograd.grad(y.sum(), x)
+    for p, yv, gv, (v, jac) in zip(points, y.tolist(), grad.tolist(), want):
+        assert Fraction(yv) == v, (p, yv, v, bits)
+        assert tuple(Fraction(g) for g in gv) == jac, (p, gv, jac)
