@@ -13,7 +13,7 @@ from fractions import Fraction
 import numpy as np
 import pytest
 import torch
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from constructions.learner import (
@@ -29,10 +29,11 @@ from constructions.learner import (
     single_thread,
 )
 from constructions.memorisation import memorisation_errors
-from simulators.datasets import all_points
+from simulators.datasets import all_points, random_parity
 from simulators.gridrun import trace_grid
 from simulators.learner_tape import (
     LEARNER_MACHINES,
+    LIBRARY_LEARNERS,
     learner_tape,
     load_learner_machine,
     run_learner,
@@ -53,7 +54,7 @@ def datasets(draw: st.DrawFn, max_m: int = 8, max_d: int = 6) -> tuple[np.ndarra
     return A[:, :d], A[:, d]
 
 
-@pytest.mark.parametrize("name", LEARNER_MACHINES)
+@pytest.mark.parametrize("name", LIBRARY_LEARNERS)
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_conversion_layer_exact_on_every_patch(name: str, dtype: torch.dtype) -> None:
     """Layer 1 reads the non-dyadic 1/3: all 3,125 patches it can see, in float, give the
@@ -61,7 +62,7 @@ def test_conversion_layer_exact_on_every_patch(name: str, dtype: torch.dtype) ->
     assert conversion_mismatches(compile_library_learner(name), dtype) == []
 
 
-@pytest.mark.parametrize("name", LEARNER_MACHINES)
+@pytest.mark.parametrize("name", LIBRARY_LEARNERS)
 def test_float32_and_float64_are_proven_exact(name: str) -> None:
     learner = compile_library_learner(name)
     assert learner.bits <= 24
@@ -117,7 +118,7 @@ def _reference_grids(name: str, X: np.ndarray, y: np.ndarray, x: np.ndarray) -> 
     return out
 
 
-@pytest.mark.parametrize("name", LEARNER_MACHINES)
+@pytest.mark.parametrize("name", LIBRARY_LEARNERS)
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_every_layer_is_one_machine_step(name: str, dtype: torch.dtype) -> None:
     """Bit for bit at every layer: layer 1 gives the learner tape with the head at its start,
@@ -140,7 +141,7 @@ def test_every_layer_is_one_machine_step(name: str, dtype: torch.dtype) -> None:
                                               err_msg=f"{name} layer {j + 1}")
 
 
-@pytest.mark.parametrize("name", LEARNER_MACHINES)
+@pytest.mark.parametrize("name", LIBRARY_LEARNERS)
 def test_memorisation_phase_grid_is_a_fixed_point(name: str) -> None:
     """During SGD step i, after layer 1: rows < i are tape symbols (no head), row i is the
     carrier, later rows are EMPTY, work columns blank; every later layer changes nothing."""
@@ -248,3 +249,23 @@ def test_incremental_rollout_equals_the_full_rollout(name: str) -> None:
                                                   stop_at_fixed_point=False)
             assert used == j
             assert torch.equal(got, grids[j])
+
+
+@settings(max_examples=6)
+@given(d=st.integers(1, 3), data=st.data(), dtype=st.sampled_from(DTYPES))
+def test_parity_learner_through_the_network(d, data, dtype) -> None:
+    """Issue 4 end to end at small sizes: random parity sets (empty included), m around d,
+    label noise; Lemma 1 (1) at every step and every test point equal to GF(2) row
+    reduction (simulators.learners 'parity')."""
+    k = data.draw(st.integers(0, d))
+    m = data.draw(st.integers(0, d + 2))
+    noise = data.draw(st.sampled_from([0.0, 0.3]))
+    seed = data.draw(st.integers(0, 10**6))
+    ds = random_parity(d, k, m, noise=noise, seed=seed)
+    learner = compile_library_learner("parity")
+    model = learner.rcnn(m, d, dtype)
+    with single_thread():
+        assert memorisation_errors(model, ds.X, ds.y) == []
+        points = all_points(d)
+        y_hat = predict(model, points)
+    np.testing.assert_array_equal(y_hat, reference_predict("parity", ds.X, ds.y, points))

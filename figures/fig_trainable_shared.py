@@ -1,0 +1,164 @@
+"""Algorithm 1 with trainable shared weights (issue 7, experiment 3), against eta_shared.
+
+Three panels, one line per network (the compiled learner networks and the memorisation-only
+network), x axis the shared weights' learning rate ``eta_shared`` on a log scale with
+``eta_shared = 0`` (the construction, Algorithm 1 as in the paper) drawn at the left edge:
+(a) the fraction of runs in which memorisation survives exactly (output 0, ``W`` rows exactly
+``y [x, 1] / 3`` after every step), (b) the drift of the shared weights (max ``|θ - θ0|``
+after the last step, log scale; non-finite drift drawn at the top), (c) agreement of the
+final network with the reference learner on all ``2^d`` test points (learner networks
+only): ``|ŷ - ref| < 1/2`` solid, ``sign(ŷ) = ref`` dotted, exactly ``ŷ = ref`` dashed.
+
+The numbers come from :mod:`training.trainable_shared` (run here with the quick or full
+settings, or reused from a results directory holding the same settings and seed).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+from figures import style
+
+NAME = "fig_trainable_shared"
+REPO = Path(__file__).resolve().parents[1]
+COLOURS = [style.OKABE_ITO[c] for c in ("blue", "orange", "green", "purple")]
+MARKERS = ["o", "s", "^", "D"]
+
+
+def _load_or_run(out_dir: Path, quick: bool, seed: int) -> dict[str, Any]:
+    from training import trainable_shared as ts
+
+    settings = ts.settings_for(quick)
+    res_dir = Path(out_dir) / "trainable_shared"
+    for cand in (res_dir, REPO / "results" / "trainable_shared"):
+        path = cand / "trainable_shared.json"
+        if path.exists():
+            rec = json.loads(path.read_text(encoding="utf-8"))
+            if rec.get("settings") == json.loads(json.dumps(settings)) and rec.get("seed") == seed:
+                return rec
+    return ts.run(settings, seed, res_dir)
+
+
+def summarise(rec: dict[str, Any]) -> dict[str, Any]:
+    """The plotted numbers (the experiment's per-(network, eta) summary rows)."""
+    rows = rec["summary"]
+    nets = list(dict.fromkeys(r["network"] for r in rows))
+    etas = sorted({float(r["eta_shared"]) for r in rows})
+    positive = [e for e in etas if e > 0]
+    zero_x = min(positive) / 100 if positive else 1e-3
+    return {"networks": nets, "etas": etas, "zero_x": zero_x, "rows": rows,
+            "settings": rec["settings"], "seed": rec["seed"], "seeds": rec["seeds"]}
+
+
+def _x(eta: float, zero_x: float) -> float:
+    return eta if eta > 0 else zero_x
+
+
+def _label(net: str, rows: list[dict[str, Any]]) -> str:
+    r = rows[0]
+    kind = "memorisation-only" if net == "memorisation" else f"{net} learner"
+    return f"{kind} (L = {r['layers']}, {r['shared_parameters']:,} shared)"
+
+
+def plot(data: dict[str, Any]):
+    fig = style.new_figure(12.0, 3.9)
+    axes = fig.subplots(1, 3)
+    zero_x = data["zero_x"]
+    etas = data["etas"]
+    positive = [e for e in etas if e > 0]
+    ticks = [zero_x] + positive
+    tick_labels = ["0\n(constr.)"] + [
+        "1/3" if abs(e - 1 / 3) < 1e-12 else f"1e{int(round(math.log10(e)))}"
+        if abs(math.log10(e) - round(math.log10(e))) < 1e-9 else f"{e:g}" for e in positive]
+    finite_drifts = [r["drift_max_abs_max"] for r in data["rows"]
+                     if math.isfinite(r["drift_max_abs_max"]) and r["drift_max_abs_max"] > 0]
+    top = 10.0 ** (math.ceil(math.log10(max(finite_drifts))) + 8) if finite_drifts else 1.0
+    floor = 10.0 ** (math.floor(math.log10(min(finite_drifts))) - 3) if finite_drifts else 1e-20
+    twin = axes[1].twinx()
+    for k, net in enumerate(data["networks"]):
+        rows = sorted([r for r in data["rows"] if r["network"] == net],
+                      key=lambda r: r["eta_shared"])
+        xs = [_x(r["eta_shared"], zero_x) for r in rows]
+        st = {"color": COLOURS[k % len(COLOURS)], "marker": MARKERS[k % len(MARKERS)]}
+        label = _label(net, rows)
+        axes[0].plot(xs, [r["survival_rate"] for r in rows], label=label, ms=9 - 3 * k,
+                     lw=2.6 - 1.0 * k, alpha=0.9, **st)
+        zero = [r for r in rows if r["eta_shared"] == 0]
+        if zero:
+            axes[0].plot([zero_x], [zero[0]["survival_rate"]], marker="*", ms=12,
+                         color="black", ls="", zorder=5)
+        drift = [r["drift_max_abs_max"] if math.isfinite(r["drift_max_abs_max"]) else top
+                 for r in rows]
+        drift = [d if d > 0 else floor for d in drift]
+        axes[1].plot(xs, drift, label=label, **st)
+        twin.plot(xs, [r["frac_changed_mean"] for r in rows], ls=":", lw=1.2, color=st["color"],
+                  marker=st["marker"], mfc="none", ms=3.5)
+        for x, r in zip(xs, rows):
+            if not math.isfinite(r["drift_max_abs_max"]):
+                axes[1].plot([x], [top], marker="x", ms=8, color=st["color"], ls="")
+        if rows[0]["test_close_agreement_mean"] is not None:
+            axes[2].plot(xs, [r["test_close_agreement_mean"] for r in rows], label=label, **st)
+            axes[2].plot(xs, [r["test_sign_agreement_mean"] for r in rows], ls=":",
+                         color=st["color"], lw=1.0)
+            axes[2].plot(xs, [r["test_exact_agreement_mean"] for r in rows], ls="--",
+                         color=st["color"], lw=1.0, marker=st["marker"], mfc="none")
+            if zero:
+                axes[2].plot([zero_x], [zero[0]["test_close_agreement_mean"]], marker="*",
+                             ms=12, color="black", ls="", zorder=5)
+    axes[1].axhline(top, color=style.GREY, lw=0.8, ls=":")
+    axes[1].text(zero_x, top, " non-finite (x)", va="top", fontsize=7, color=style.GREY)
+    axes[1].axhline(floor, color=style.GREY, lw=0.8, ls=":")
+    axes[1].text(zero_x * 3, floor, " 0 (no drift)", va="bottom", fontsize=7,
+                 color=style.GREY)
+    axes[1].set_yscale("log")
+    axes[1].set_ylim(floor / 30, top * 1e6)
+    twin.set_ylim(-0.04, 1.06)
+    twin.set_ylabel("fraction of weights changed (dotted)", fontsize=8)
+    twin.spines["right"].set_visible(True)
+    axes[2].plot([], [], ls=":", color=style.GREY, label="dotted: sign(ŷ) = reference")
+    axes[2].plot([], [], ls="--", color=style.GREY, mfc="none", marker="o",
+                 label="dashed: ŷ exactly = reference (±1)")
+    for ax in (axes[0], axes[2]):
+        ax.plot([], [], marker="*", ms=10, color="black", ls="",
+                label="construction (η_shared = 0)")
+    titles = ["(a) memorisation survives exactly\n(output 0, W = y[x,1]/3 at every step)",
+              "(b) shared-weight drift after memorisation",
+              "(c) final network vs the reference learner\n(all 2^d test points)"]
+    ylabels = ["fraction of runs (seeds)", "max |θ − θ₀| over shared weights (log)",
+               "fraction of test points with |ŷ − reference| < 1/2"]
+    for ax, title, yl in zip(axes, titles, ylabels):
+        ax.set_xscale("log")
+        ax.set_xticks(ticks, tick_labels, fontsize=6.5)
+        ax.minorticks_off()
+        ax.axvspan(zero_x / 3, zero_x * 3, color=style.LIGHT, zorder=0)
+        ax.set_xlabel("learning rate of the shared weights η_shared (W keeps 1/3)")
+        ax.set_ylabel(yl)
+        ax.set_title(title)
+        ax.grid(True, axis="y")
+    for ax in (axes[0], axes[2]):
+        ax.set_ylim(-0.04, 1.06)
+    axes[0].legend(loc="center right", fontsize=7)
+    axes[2].legend(loc="center left", bbox_to_anchor=(0.1, 0.5), fontsize=7)
+    s = data["settings"]
+    fig.suptitle(f"Algorithm 1 with trainable shared weights: any η_shared > 0 breaks exact "
+                 f"memorisation\n(m = {s['m']}, d = {s['d']}, {len(data['seeds'])} seeds, "
+                 f"seed {data['seed']}, {s['size']} settings; shaded: the construction)")
+    return fig
+
+
+def make(out_dir: Path | str, quick: bool = True, seed: int = 0) -> list[Path]:
+    """Run (or reuse) the experiment, write the plotted numbers, then draw and save."""
+    out_dir = Path(out_dir)
+    rec = _load_or_run(out_dir, quick, seed)
+    data = summarise(rec)
+    files = [style.write_csv(out_dir, NAME, data["rows"]), style.write_data(out_dir, NAME, data)]
+    params = {"quick": quick, "settings": rec["settings"],
+              "experiment": "training.trainable_shared"}
+    results = {f"{r['network']}|{r['eta_shared']:g}": {
+        "survival_rate": r["survival_rate"], "drift_max_abs_max": r["drift_max_abs_max"],
+        "test_close_agreement_mean": r["test_close_agreement_mean"]} for r in data["rows"]}
+    return style.publish(out_dir, NAME, plot, data, seed=seed, params=params, results=results,
+                         files=files)
