@@ -12,7 +12,10 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-FIGURES: tuple[str, ...] = ("architecture", "spacetime", "parameters", "precision")
+FIGURES: tuple[str, ...] = ("architecture", "spacetime", "parameters", "precision", "memory",
+                            "restarts", "learn_step", "parity", "trainable_shared")
+SLOW_FIGURES: tuple[str, ...] = ("learn_step", "parity", "trainable_shared")
+"""Figures whose quick experiment takes minutes (SGD training) rather than seconds."""
 """Figure names; the module of ``NAME`` is ``figures.fig_NAME``."""
 
 

@@ -8,8 +8,10 @@ import time
 
 import pytest
 
-from figures.build import FIGURES, build_all
+from figures.build import FIGURES, SLOW_FIGURES, build_all
 from srcnn import figures_cmd
+
+FAST = [name for name in FIGURES if name not in SLOW_FIGURES]
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -18,14 +20,12 @@ PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 def built(tmp_path_factory):
     out = tmp_path_factory.mktemp("figures")
     start = time.perf_counter()
-    paths = build_all(out, quick=True, seed=0)
+    paths = build_all(out, quick=True, seed=0, only=FAST)
     return out, paths, time.perf_counter() - start
 
 
-def test_every_figure_has_pdf_png_and_provenance(built):
-    out, paths, seconds = built
-    assert seconds < 60
-    for name in FIGURES:
+def _assert_written(out, paths, names) -> None:
+    for name in names:
         stem = f"fig_{name}"
         pdf, png, prov = out / f"{stem}.pdf", out / f"{stem}.png", out / f"{stem}.json"
         assert {pdf, png, prov} <= set(paths)
@@ -35,6 +35,20 @@ def test_every_figure_has_pdf_png_and_provenance(built):
         assert record["figure"] == stem and record["seed"] == 0
         assert {"python", "numpy", "torch", "matplotlib"} <= set(record["versions"])
         assert any(p.name.startswith(f"{stem}_data.") for p in paths)
+
+
+def test_every_fast_figure_has_pdf_png_and_provenance(built):
+    out, paths, seconds = built
+    assert seconds < 120
+    _assert_written(out, paths, FAST)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", SLOW_FIGURES)
+def test_slow_figure_has_pdf_png_and_provenance(tmp_path, name):
+    """The SGD experiments' figures (minutes each in quick mode): run by make test-thorough."""
+    paths = build_all(tmp_path, quick=True, seed=0, only=[name])
+    _assert_written(tmp_path, paths, [name])
 
 
 def test_spacetime_comparison_says_identical(built):

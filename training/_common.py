@@ -1,0 +1,80 @@
+"""Small helpers shared by the training experiments: versions, output files, progress bars.
+
+Nothing here imports matplotlib: experiments write their results (JSON, CSV) first, and the
+figure modules read them afterwards.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import platform
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+
+def versions() -> dict[str, str]:
+    """Python, torch and numpy versions (recorded in every results file)."""
+    return {"python": platform.python_version(), "torch": torch.__version__,
+            "numpy": np.__version__, "platform": sys.platform}
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def progress(iterable: Iterable, total: int | None = None, desc: str = "") -> Iterable:
+    """A tqdm progress bar on stderr when stderr is a terminal; the bare iterable otherwise."""
+    if not sys.stderr.isatty():
+        return iterable
+    try:
+        from tqdm import tqdm
+    except ImportError:  # pragma: no cover - tqdm is a declared dependency
+        return iterable
+    return tqdm(iterable, total=total, desc=desc, file=sys.stderr, leave=False)
+
+
+def write_json(path: Path, record: Mapping[str, Any]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(record, indent=1, default=_default) + "\n", encoding="utf-8")
+    return path
+
+
+def _default(o: Any) -> Any:
+    if isinstance(o, (np.integer,)):
+        return int(o)
+    if isinstance(o, (np.floating,)):
+        return float(o)
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    return str(o)
+
+
+def write_csv(path: Path, rows: Sequence[Mapping[str, Any]],
+              columns: Sequence[str] | None = None) -> Path:
+    """Write flat records (columns from ``columns`` or the first row)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    cols = list(columns) if columns is not None else (list(rows[0]) if rows else [])
+    with path.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fieldnames=cols)
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    with Path(path).open(newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def mean_std(values: Sequence[float]) -> tuple[float, float]:
+    a = np.asarray(values, dtype=np.float64)
+    if a.size == 0:
+        return float("nan"), float("nan")
+    return float(a.mean()), float(a.std(ddof=1)) if a.size > 1 else 0.0
