@@ -1,10 +1,10 @@
 """Lemma 1 (1): shared weights under which Algorithm 1's SGD writes the training set into W.
 
-This is the memorisation half of the paper's construction, on its own (issue 3 merges it
-with the learner's machine; see docs/design_algorithm1.md). During SGD step ``i`` of
-Algorithm 1 the grid is ``f_mem([x; 1]) = [W diag(z) | 1]``: rows ``< i`` hold ``±1/3``, rows
-``>= i`` hold 0, the ``l`` right columns hold 1. The shared patch network reads only the
-cell and its north neighbour:
+This is the memorisation half of the paper's construction, on its own
+(:mod:`constructions.learner` merges it with a learner machine; docs/algorithm1.md).
+During SGD step ``i`` of Algorithm 1 the grid is ``f_mem([x; 1]) = [W diag(z) | 1]``: rows
+``< i`` hold ``±1/3``, rows ``>= i`` hold 0, the ``l`` right columns hold 1. The shared patch
+network reads only the cell and its north neighbour:
 
 ============================  ==================================  =====================
 patch (north, centre)          next value                          slope in the centre

@@ -186,9 +186,9 @@ def test_reference_learner_is_exact_at_full_rank():
 
 def test_unknown_learner_is_rejected_clearly(tmp_path, capsys):
     reg = pb.build_registry(pb.settings_for(True))
-    assert {"reference", "mlp", "cnn"} <= set(reg)
-    with pytest.raises(KeyError, match="unknown learner 'rcnn'; known learners: cnn, mlp"):
-        pb.get_learner("rcnn", reg)
+    assert {"reference", "mlp", "cnn", "rcnn"} <= set(reg)
+    with pytest.raises(KeyError, match="unknown learner 'oracle'; known learners: cnn, mlp"):
+        pb.get_learner("oracle", reg)
     with pytest.raises(KeyError, match="unknown learner 'nope'"):
         pb.run(_parity_settings(learners=["reference", "nope"]), 0, tmp_path)
     assert pb.main(["--learners", "nope", "--out", str(tmp_path / "x")]) == 2
@@ -202,11 +202,24 @@ def test_registered_learner_is_used(tmp_path):
         calls.append(seed)
         return np.ones(len(X_test), dtype=np.int64)
 
-    pb.register_learner("rcnn", constant)
+    pb.register_learner("custom", constant)
     try:
-        rec = pb.run(_parity_settings(learners=["rcnn"], seeds=1), 0, None)
+        rec = pb.run(_parity_settings(learners=["custom"], seeds=1), 0, None)
     finally:
-        pb.LEARNERS.pop("rcnn")
-    assert calls and {r["learner"] for r in rec["rows"]} == {"rcnn"}
+        pb.LEARNERS.pop("custom")
+    assert calls and {r["learner"] for r in rec["rows"]} == {"custom"}
     with pytest.raises(TypeError):
         pb.register_learner("bad", 3)
+
+
+def test_rcnn_parity_learner_runs_the_network_and_matches_the_reference():
+    from simulators.datasets import all_points, random_parity
+    from training.parity_baselines import rcnn_applies, rcnn_learner, reference_learner
+
+    ds = random_parity(3, 2, 3, seed=4)
+    pts = all_points(3)
+    np.testing.assert_array_equal(rcnn_learner(ds.X, ds.y, pts, 0),
+                                  reference_learner(ds.X, ds.y, pts, 0))
+    assert rcnn_applies({"rcnn_max_d": 6, "rcnn_max_m_factor": 0.5}, 6, 3)
+    assert not rcnn_applies({"rcnn_max_d": 6, "rcnn_max_m_factor": 0.5}, 6, 6)
+    assert not rcnn_applies({"rcnn_max_d": 6, "rcnn_max_m_factor": 0.5}, 8, 4)

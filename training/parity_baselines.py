@@ -71,7 +71,9 @@ QUICK: dict[str, Any] = {
     "widths": [32],
     "val_fraction": 0.2,
     "test_points": 4096,
-    "learners": ["reference", "mlp", "cnn"],
+    "learners": ["reference", "mlp", "cnn", "rcnn"],
+    "rcnn_max_d": 6,
+    "rcnn_max_m_factor": 0.5,
 }
 FULL: dict[str, Any] = {
     **QUICK,
@@ -82,6 +84,8 @@ FULL: dict[str, Any] = {
     "steps": 1000,
     "lrs": [1e-3, 3e-3, 1e-2, 3e-2],
     "widths": [32, 128],
+    "rcnn_max_d": 8,
+    "rcnn_max_m_factor": 1.5,
 }
 
 
@@ -220,6 +224,27 @@ def get_learner(name: str, registry: dict[str, Learner]) -> Learner:
                        f"{', '.join(sorted(registry))}") from None
 
 
+def rcnn_learner(X: np.ndarray, y: np.ndarray, X_test: np.ndarray, seed: int) -> np.ndarray:
+    """The paper's construction run for real: Algorithm 1 (SGD on the memory layer ``W``)
+    through the compiled parity network (constructions/learner.py, float32), then one forward
+    pass per test point. Deterministic; ``seed`` is unused. Its predictions equal the
+    reference learner's on every point (Lemma 1 (2)); the rows of this learner show it on
+    the experiment's own data, at the sizes where the run takes seconds."""
+    from constructions.learner import compile_library_learner, learn
+
+    run = learn(compile_library_learner("parity"), X, y, X_test, torch.float32)
+    return run.predictions
+
+
+LEARNERS["rcnn"] = rcnn_learner
+
+
+def rcnn_applies(settings: dict[str, Any], d: int, m: int) -> bool:
+    """Whether the (slow, exact) network run is part of this problem: ``d <= rcnn_max_d``
+    and ``m <= rcnn_max_m_factor * d`` (its depth grows like ``d^2 m``)."""
+    return d <= settings.get("rcnn_max_d", 0) and m <= settings.get("rcnn_max_m_factor", 0) * d
+
+
 # --------------------------------------------------------------------------- driver
 
 
@@ -252,7 +277,10 @@ def run(settings: dict[str, Any], seed: int, out: Path | None = None,
                                              .generate_state(1)[0]))
         X_test = test_points(d, settings["test_points"], s)
         y_test = parity_labels(X_test, ds.S)
+        first = len(rows)
         for name, fn in learners.items():
+            if name == "rcnn" and not rcnn_applies(settings, d, m):
+                continue
             t0 = time.perf_counter()
             # one call predicts the test points and the training points (training error)
             both = np.asarray(fn(ds.X, ds.y, np.vstack([X_test, ds.X]), s))
@@ -270,7 +298,7 @@ def run(settings: dict[str, Any], seed: int, out: Path | None = None,
                 "seconds": round(secs, 4),
             })
         log(f"d={d} k={k} m={m} seed={s}: "
-            + " ".join(f"{r['learner']}={r['test_error']:.3f}" for r in rows[-len(learners):]))
+            + " ".join(f"{r['learner']}={r['test_error']:.3f}" for r in rows[first:]))
     summary = []
     for (name, d, k, m) in dict.fromkeys((r["learner"], r["d"], r["k"], r["m"]) for r in rows):
         errs = [r["test_error"] for r in rows
