@@ -1,5 +1,6 @@
 # Two entry points, each doing all of its own set-up from a bare clone:
-#   make verify   create .venv, install, run the main job
+#   make verify   create .venv, install, run the main job (srcnn verify --quick, then the
+#                 quick figures into figures/out)
 #   make test     create .venv, install, run the test suite
 VENV   ?= .venv
 PYTHON ?= python3
@@ -20,7 +21,8 @@ $(STAMP): pyproject.toml constraints.txt
 	touch $(STAMP)
 
 verify: $(STAMP)
-	$(VENV)/bin/srcnn verify --quick
+	$(VENV)/bin/srcnn verify --quick --json verify-report.json --markdown verify-report.md
+	$(VENV)/bin/srcnn figures --quick --out figures/out
 
 test: $(STAMP)
 	$(PY) -m pytest -q -m "not slow"
@@ -31,6 +33,7 @@ test-thorough: $(STAMP)
 bench: $(STAMP)
 	$(PY) benchmarks/bench_rcnn.py
 	$(PY) benchmarks/bench_circuit.py
+	$(PY) benchmarks/bench_algorithm1.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
