@@ -139,6 +139,8 @@ def cmd_compile(args: argparse.Namespace) -> int:
     from constructions.export import save_compiled
     from constructions.tm import CompileError, compile_tm
 
+    if args.learner:
+        return _compile_learner(args)
     machine = _load_machine(args.machine)
     try:
         ctm = compile_tm(machine)
@@ -165,6 +167,47 @@ def cmd_compile(args: argparse.Namespace) -> int:
               f"(exact in: {', '.join(meta['exact_dtypes'])})")
         if args.output:
             print(f"  wrote        {args.output} ({args.dtype})")
+    return EXIT_OK
+
+
+def _compile_learner(args: argparse.Namespace) -> int:
+    """``srcnn compile --learner NAME|FILE``: the Algorithm 1 network of a learner machine."""
+    from constructions.export import save_compiled
+    from constructions.learner import LearnerError, compile_learner_file, compile_library_learner
+    from constructions.tm import CompileError
+    from simulators.assembler import AssemblyError
+    from simulators.learner_tape import LIBRARY_LEARNERS, LearnerTapeError
+
+    try:
+        if args.machine in LIBRARY_LEARNERS:
+            learner = compile_library_learner(args.machine)
+        elif Path(args.machine).is_file():
+            learner = compile_learner_file(args.machine)
+        else:
+            raise UsageError(f"unknown learner {args.machine!r}: not a library learner "
+                             f"({', '.join(LIBRARY_LEARNERS)}) and no such file")
+        learner.check_dtype(args.dtype)
+    except (AssemblyError, LearnerTapeError, LearnerError, CompileError) as e:
+        raise UsageError(str(e)) from None
+    meta = learner.metadata()
+    if args.output:
+        try:
+            save_compiled(learner, args.output, args.dtype, source=args.machine)
+        except OSError as e:
+            raise UsageError(f"cannot write {args.output}: {e.strerror or e}") from None
+    if args.json:
+        print(json.dumps(meta))
+        return EXIT_OK
+    print(f"compiled learner {meta['learner']}: s={meta['s']}, k={meta['k']}, "
+          f"{meta['transitions']} transitions, {meta['work_columns']} work column(s)")
+    print(f"  patch net    9 -> {meta['hidden'][0]} -> {meta['hidden'][1]} -> 1 (two ReLUs)")
+    print(f"  head         1 -> {meta['d_head']} -> 1")
+    print(f"  shared parameters {meta['shared_parameters']}, |U_s| = {meta['weight_set_size']}")
+    print(f"  bits needed  {meta['bits_needed']}  (exact in: {', '.join(meta['exact_dtypes'])})")
+    if learner.bound is not None:
+        print(f"  depth        L = 1 + t(m, d), e.g. L = {learner.layers(8, 6)} at m = 8, d = 6")
+    if args.output:
+        print(f"  wrote        {args.output} ({args.dtype})")
     return EXIT_OK
 
 
@@ -225,6 +268,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("machine", help="bbchallenge string, machine file, or built-in name")
     p.add_argument("-o", "--output", type=Path, help="safetensors file to write")
+    p.add_argument("--learner", action="store_true",
+                   help="MACHINE is a learner (majority, first_agree, nearest, parity, or a "
+                        "learner machine .tm file): compile its Algorithm 1 network "
+                        "(docs/algorithm1.md)")
     p.add_argument("--dtype", choices=("float32", "float64"), default="float32")
     p.add_argument("--json", action="store_true", help="print the metadata as JSON")
     p.set_defaults(func=cmd_compile)

@@ -111,3 +111,18 @@ def test_huge_request_is_refused_before_running(tmp_path) -> None:
     code, _, err = run_cli("learn", "nearest", "--train", str(tmp_path / "train.csv"),
                            "--test", str(tmp_path / "test.csv"))
     assert code == 2 and "network cell updates" in err
+
+
+def test_compile_learner_prints_and_exports_metadata(tmp_path) -> None:
+    from constructions.export import load_compiled
+
+    out = tmp_path / "nearest.safetensors"
+    code, text, err = run_cli("compile", "--learner", "nearest", "-o", str(out), "--json")
+    assert code == 0, err
+    meta = json.loads(text)
+    assert meta["learner"] == "nearest" and meta["shared_parameters"] == 38367
+    tensors, stored = load_compiled(out)
+    assert stored["bits_needed"] == meta["bits_needed"]
+    assert sum(t.size for t in tensors.values()) == meta["shared_parameters"]
+    code, _, err = run_cli("compile", "--learner", "oracle")
+    assert code == 2 and "unknown learner 'oracle'" in err
