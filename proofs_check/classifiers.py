@@ -11,8 +11,8 @@ from constructions.circuit import compile_circuit, run_circuit_batch
 from proofs_check.registry import Result, check
 from simulators.circuit_library import LIBRARY, load_library_circuit
 from simulators.circuits import evaluate_all, random_circuit
-from simulators.datasets import all_points, random_dataset
-from simulators.learner_tape import LEARNER_MACHINES, load_learner_machine, run_learner, time_bound
+from simulators.datasets import all_points, random_dataset, random_parity
+from simulators.learner_tape import LIBRARY_LEARNERS, load_learner_machine, run_learner, time_bound
 from simulators.learners import predict
 
 
@@ -50,19 +50,28 @@ def circuits(mode: str, seed: int) -> Result:
 
 
 @check("learner-machines", "Lemma 1 (2) learner machines on the learner tape (reference grid)",
-       "property-based", "majority, first_agree, nearest as grid machines = reference learners",
+       "property-based",
+       "majority, first_agree, nearest, parity as grid machines = reference learners",
        params=lambda mode: {"datasets_per_learner": 20 if mode == "quick" else 200,
-                            "d": "1..6", "m": "0..8", "test_points": "all 2^d"})
+                            "d": "1..6", "m": "0..8", "parity": "d 1..4, m 0..6, parity "
+                            "labels with 20% noise on half the datasets",
+                            "test_points": "all 2^d"})
 def learner_machines(mode: str, seed: int) -> Result:
     rng = random.Random(seed)
     n = 20 if mode == "quick" else 200
     rows, ok = {}, True
-    for name in LEARNER_MACHINES:
+    for name in LIBRARY_LEARNERS:
         machine = load_learner_machine(name)
         wrong, worst, runs = 0, 0.0, 0
-        for _ in range(n):
-            d, m = rng.randint(1, 6), rng.randint(0, 8)
-            X, y = random_dataset(d, m, seed=rng.randrange(2**31))
+        for i in range(n):
+            if name == "parity":
+                d, m = rng.randint(1, 4), rng.randint(0, 6)
+                ds = random_parity(d, rng.randint(0, d), m, noise=0.2 * (i % 2),
+                                   seed=rng.randrange(2**31))
+                X, y = ds.X, ds.y
+            else:
+                d, m = rng.randint(1, 6), rng.randint(0, 8)
+                X, y = random_dataset(d, m, seed=rng.randrange(2**31))
             test = all_points(d)
             expected = predict(name, X, y, test)
             bound = time_bound(name, m, d)
