@@ -100,6 +100,11 @@ EMPTY = Fraction(-2)
 CODE_OFFSET = 2
 LEARNING_RATE = THIRD
 
+CHECKPOINT_ABOVE_BYTES = 512 * 2**20
+"""Backward passes whose saved activations would exceed this use activation checkpointing
+every ``ceil(sqrt(L))`` layers (memory ``O(sqrt(L) x cells x width)``, about 1.66x the
+time); smaller ones keep everything (the faster plain backward)."""
+
 MAX_LAYERS = 10**6
 """Refuse depths beyond this before allocating anything (``L = 1 + t(m, d)``)."""
 
@@ -209,8 +214,9 @@ class CompiledLearner:
     def rcnn(self, m: int, d: int, dtype: torch.dtype = torch.float64,
              layers: int | None = None, steps: int | None = None) -> RCNN:
         """Definition 5's RCNN for ``m`` examples (``m + 1`` memory rows with the dummy) and
-        ``d`` features, with this weight set, ``W = 0`` and activation checkpointing every
-        ``ceil(sqrt(L))`` layers."""
+        ``d`` features, with this weight set, ``W = 0``, and activation checkpointing every
+        ``ceil(sqrt(L))`` layers when the saved activations would exceed
+        :data:`CHECKPOINT_ABOVE_BYTES`."""
         L = self.layers(m, d, steps) if layers is None else layers
         if L < 1:
             raise LearnerError("the learner network needs at least the conversion layer")
@@ -218,8 +224,17 @@ class CompiledLearner:
             raise LearnerError(f"depth L = {L:,} exceeds the limit {MAX_LAYERS:,}")
         model = RCNN(self.patch, self.head, layers=L, padding=float(PAD), d_in=d + 1,
                      d_mem=m + 1, l=self.l, dtype=dtype)
-        model.checkpoint_every = math.isqrt(L - 1) + 1
+        if self.activation_bytes(m, d, L, dtype) > CHECKPOINT_ABOVE_BYTES:
+            model.checkpoint_every = math.isqrt(L - 1) + 1
         return model
+
+    def activation_bytes(self, m: int, d: int, layers: int,
+                         dtype: torch.dtype = torch.float32) -> int:
+        """What autograd keeps for one SGD step without checkpointing: per layer and cell
+        the patch, both hidden layers and the output (about ``L x cells x width``)."""
+        h1, h2 = self.patch.hidden
+        cells = (m + 1) * (d + 1 + self.l)
+        return layers * cells * (9 + h1 + h2 + 2) * torch.finfo(dtype).bits // 8
 
     def metadata(self) -> dict:
         h1, h2 = self.patch.hidden

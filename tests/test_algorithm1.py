@@ -28,7 +28,7 @@ from constructions.learner import (
     predict,
     single_thread,
 )
-from constructions.memorisation import memorisation_errors
+from constructions.memorisation import algorithm1, memorisation_errors
 from simulators.datasets import all_points, random_parity
 from simulators.gridrun import trace_grid
 from simulators.learner_tape import (
@@ -269,3 +269,29 @@ def test_parity_learner_through_the_network(d, data, dtype) -> None:
         points = all_points(d)
         y_hat = predict(model, points)
     np.testing.assert_array_equal(y_hat, reference_predict("parity", ds.X, ds.y, points))
+
+
+def test_checkpointing_changes_nothing() -> None:
+    """Algorithm 1 with and without activation checkpointing: identical W after every step
+    and identical outputs (the same computation, recomputed)."""
+    rng = np.random.default_rng(2)
+    X = rng.choice([-1, 1], size=(4, 3))
+    y = rng.choice([-1, 1], size=4)
+    learner = compile_library_learner("nearest")
+    runs = []
+    for every in (0, 7):
+        model = learner.rcnn(4, 3, torch.float32)
+        model.checkpoint_every = every
+        steps = []
+        with single_thread():
+            algorithm1(model, X, y, on_step=lambda i, y_hat, W, out=steps: out.append((y_hat, W)))
+        runs.append(steps)
+    for (a_out, a_W), (b_out, b_W) in zip(*runs):
+        assert torch.equal(a_out, b_out) and torch.equal(a_W, b_W)
+
+
+def test_large_backward_passes_are_checkpointed() -> None:
+    learner = compile_library_learner("parity")
+    assert learner.rcnn(2, 2, torch.float32).checkpoint_every == 0
+    big = learner.rcnn(16, 8, torch.float32)
+    assert big.checkpoint_every == int(np.ceil(np.sqrt(big.layers)))
