@@ -295,3 +295,18 @@ def test_large_backward_passes_are_checkpointed() -> None:
     assert learner.rcnn(2, 2, torch.float32).checkpoint_every == 0
     big = learner.rcnn(16, 8, torch.float32)
     assert big.checkpoint_every == int(np.ceil(np.sqrt(big.layers)))
+
+
+@pytest.mark.slow
+@settings(max_examples=4)
+@given(d=st.integers(4, 6), data=st.data())
+def test_parity_learner_through_the_network_up_to_d6(d, data) -> None:
+    """Issue 4 at d = 4..6 (minutes; make test-thorough): m around d, every test point."""
+    k = data.draw(st.integers(0, d))
+    m = data.draw(st.integers(max(0, d - 2), d + 2))
+    noise = data.draw(st.sampled_from([0.0, 0.2]))
+    ds = random_parity(d, k, m, noise=noise, seed=data.draw(st.integers(0, 10**6)))
+    run = learn(compile_library_learner("parity"), ds.X, ds.y, all_points(d))
+    assert run.train_outputs == [0.0] * (m + 1)
+    np.testing.assert_array_equal(run.predictions,
+                                  reference_predict("parity", ds.X, ds.y, all_points(d)))
