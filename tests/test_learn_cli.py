@@ -126,3 +126,17 @@ def test_compile_learner_prints_and_exports_metadata(tmp_path) -> None:
     assert sum(t.size for t in tensors.values()) == meta["shared_parameters"]
     code, _, err = run_cli("compile", "--learner", "oracle")
     assert code == 2 and "unknown learner 'oracle'" in err
+
+
+def test_tutorial_outputs_are_current(tmp_path) -> None:
+    """docs/tutorial.md quotes real outputs of srcnn learn; they must stay true."""
+    from pathlib import Path
+
+    doc = (Path(__file__).parents[1] / "docs" / "tutorial.md").read_text()
+    (tmp_path / "train.csv").write_text("1,1,-1,1\n1,-1,-1,1\n-1,1,1,-1\n-1,-1,1,-1\n")
+    (tmp_path / "test.csv").write_text("1,1,1\n-1,-1,-1\n1,-1,1\n")
+    files = ["--train", str(tmp_path / "train.csv"), "--test", str(tmp_path / "test.csv")]
+    code, out, _ = run_cli("learn", "parity", *files, "--engine", "rcnn", "--json")
+    assert code == 0 and out.strip() in doc
+    code, out, err = run_cli("learn", "majority", *files, "--engine", "rcnn")
+    assert code == 0 and (err + out).strip() in doc.replace("$ srcnn learn majority", "")
