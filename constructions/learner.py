@@ -76,7 +76,7 @@ from constructions.representation import (
     gates_spec,
     realise_gates,
 )
-from constructions.tm import CompileError, tm_encoding, tm_local_rule
+from constructions.tm import require_exact_dtype, tm_encoding, tm_local_rule
 from simulators.assembler import assemble_file
 from simulators.gridrun import Grid
 from simulators.learner_tape import (
@@ -192,11 +192,8 @@ class CompiledLearner:
         return self.bits <= MANTISSA_BITS[dtype]
 
     def check_dtype(self, dtype: str) -> None:
-        if dtype not in MANTISSA_BITS:
-            raise CompileError(f"unknown dtype {dtype!r}; choose from {sorted(MANTISSA_BITS)}")
-        if not self.exact_in(dtype):
-            raise CompileError(f"{dtype} has {MANTISSA_BITS[dtype]} mantissa bits but the "
-                               f"{self.name} learner network needs {self.bits}")
+        """Refuse a dtype that cannot run this network exactly."""
+        require_exact_dtype(dtype, self.bits, f"the {self.name} learner network")
 
     # -- depth ----------------------------------------------------------------------------
     def time_bound(self, m: int, d: int) -> int:

@@ -424,27 +424,32 @@ def realise(
         names2.append(f"{kind}{tag}")
         out_w.append(Fraction(sg))
 
+    return _assemble(n, rows2, names2, out_w, hinges, shifts, beta, B)
+
+
+def _assemble(n: int, rows2: list[tuple[dict[tuple, Fraction], Fraction]], names2: list[str],
+              out_w: list[Fraction], hinges: list[list[Hinge]], shifts: list[int],
+              default: Fraction, gate: Fraction) -> ReluNetwork:
+    """The network from its layer-2 rows (coefficients on layer-1 unit keys ``("below" |
+    "above", i, j)``, hinge ``j`` of coordinate ``i``, or ``("pass", i, 0)``, plus a bias)
+    and output weights: builds exactly the layer-1 units the rows read, in a fixed order."""
     order = {"below": 0, "above": 1, "pass": 2}
     keys = sorted({k for coef, _ in rows2 for k in coef},
                   key=lambda k: (k[1], k[0] == "pass", k[2], order[k[0]]))
     index = {k: u for u, k in enumerate(keys)}
-    rows1: list[tuple[int, Fraction, Fraction]] = []  # (coordinate, weight, bias)
     names1: list[str] = []
-    for kind, i, j in keys:
+    h1, h2 = max(1, len(keys)), max(1, len(rows2))
+    A1, b1 = _obj_zeros(h1, n), _obj_zeros(h1)
+    for u, (kind, i, j) in enumerate(keys):
         if kind == "pass":
-            rows1.append((i, _ONE, Fraction(shifts[i])))
+            A1[u, i], b1[u] = _ONE, Fraction(shifts[i])
             names1.append(f"pass[x{i}{shifts[i]:+d}]")
         else:
             h = hinges[i][j]
             sgn = -1 if kind == "below" else 1
-            rows1.append((i, sgn * h.slope, -sgn * h.slope * h.t))
+            A1[u, i], b1[u] = sgn * h.slope, -sgn * h.slope * h.t
             names1.append(f"x{i}{'<' if kind == 'below' else '>'}{h.t}")
-
-    h1, h2 = max(1, len(rows1)), max(1, len(rows2))
-    A1, b1 = _obj_zeros(h1, n), _obj_zeros(h1)
-    for u, (i, w, b) in enumerate(rows1):
-        A1[u, i], b1[u] = w, b
-    if not rows1:  # keep shapes non-empty: a dead unit (pre-activation -1)
+    if not keys:  # keep shapes non-empty: a dead unit (pre-activation -1)
         b1[0], names1 = -_ONE, ["dead"]
     A2, b2 = _obj_zeros(h2, h1), _obj_zeros(h2)
     for k, (coef, b) in enumerate(rows2):
@@ -456,8 +461,8 @@ def realise(
     A3, b3 = _obj_zeros(1, h2), _obj_zeros(1)
     for k, w in enumerate(out_w):
         A3[0, k] = w
-    b3[0] = beta
-    return ReluNetwork(A1, b1, A2, b2, A3, b3, tuple(names1), tuple(names2), beta, B)
+    b3[0] = default
+    return ReluNetwork(A1, b1, A2, b2, A3, b3, tuple(names1), tuple(names2), default, gate)
 
 
 # ---------------------------------------------------------------------------------------
@@ -868,36 +873,8 @@ def realise_gates(
         out_w.append(Fraction(sg))
         groups.append(g.group)
 
-    order = {"below": 0, "above": 1, "pass": 2}
-    keys = sorted({k for coef, _ in rows2 for k in coef},
-                  key=lambda k: (k[1], k[0] == "pass", k[2], order[k[0]]))
-    index = {k: u for u, k in enumerate(keys)}
-    h1, h2 = max(1, len(keys)), max(1, len(rows2))
-    A1, b1 = _obj_zeros(h1, n), _obj_zeros(h1)
-    names1: list[str] = []
-    for u, (kind, i, j) in enumerate(keys):
-        if kind == "pass":
-            A1[u, i], b1[u] = _ONE, Fraction(shifts[i])
-            names1.append(f"pass[x{i}{shifts[i]:+d}]")
-        else:
-            h = hinges[i][j]
-            sgn = -1 if kind == "below" else 1
-            A1[u, i], b1[u] = sgn * h.slope, -sgn * h.slope * h.t
-            names1.append(f"x{i}{'<' if kind == 'below' else '>'}{h.t}")
-    if not keys:
-        b1[0], names1 = -_ONE, ["dead"]
-    A2, b2 = _obj_zeros(h2, h1), _obj_zeros(h2)
-    for k, (coef, b) in enumerate(rows2):
-        for key, w in coef.items():
-            A2[k, index[key]] = w
-        b2[k] = b
-    if not rows2:
-        b2[0], names2, groups = -_ONE, ["dead"], [0]
-    A3 = _obj_zeros(1, h2)
-    for k, w in enumerate(out_w):
-        A3[0, k] = w
-    net = ReluNetwork(A1, b1, A2, b2, A3, _obj_zeros(1), tuple(names1), tuple(names2))
-    return net, tuple(groups)
+    net = _assemble(n, rows2, names2, out_w, hinges, shifts, _ZERO, _ONE)
+    return net, tuple(groups) if rows2 else (0,)
 
 
 def gates_spec(gates: Sequence[Gate], points: Sequence[Sequence[Fraction]]

@@ -68,6 +68,16 @@ class CompileError(ValueError):
     """The compiler refuses a machine or a dtype; the message says why and how large."""
 
 
+def require_exact_dtype(dtype: str, bits: int, what: str) -> None:
+    """Raise :class:`CompileError` unless ``dtype`` is known and has ``>= bits`` mantissa
+    bits; ``what`` names the network in the message."""
+    if dtype not in MANTISSA_BITS:
+        raise CompileError(f"unknown dtype {dtype!r}; choose from {sorted(MANTISSA_BITS)}")
+    if MANTISSA_BITS[dtype] < bits:
+        raise CompileError(f"{dtype} has {MANTISSA_BITS[dtype]} mantissa bits but {what} "
+                           f"needs {bits}")
+
+
 class DecodeError(ValueError):
     """A grid value is not a valid encoding, or the grid is not one configuration."""
 
@@ -149,13 +159,8 @@ class CompiledTM:
 
     def check_dtype(self, dtype: str) -> None:
         """Refuse a dtype that cannot run this machine exactly."""
-        if dtype not in MANTISSA_BITS:
-            raise CompileError(f"unknown dtype {dtype!r}; choose from {sorted(MANTISSA_BITS)}")
-        if not self.exact_in(dtype):
-            raise CompileError(
-                f"{dtype} has {MANTISSA_BITS[dtype]} mantissa bits but this machine "
-                f"(s={self.machine.n_states}, k={self.machine.n_symbols}) needs {self.bits}"
-            )
+        require_exact_dtype(dtype, self.bits, f"this machine (s={self.machine.n_states}, "
+                                              f"k={self.machine.n_symbols})")
 
     def metadata(self) -> dict:
         h1, h2 = self.patch.hidden

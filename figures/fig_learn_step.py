@@ -27,15 +27,14 @@ REPO = Path(__file__).resolve().parents[1]
 
 def _load_or_run(out_dir: Path, quick: bool, seed: int) -> dict[str, Any]:
     from training import learn_step
+    from training._common import saved_results
 
     settings = learn_step.settings_for(quick)
     res_dir = Path(out_dir) / "learn_step"
-    for cand in (res_dir, REPO / "results" / "learn_step"):
-        path = cand / "learn_step.json"
-        if path.exists():
-            rec = json.loads(path.read_text(encoding="utf-8"))
-            if rec.get("settings") == json.loads(json.dumps(settings)) and rec.get("seed") == seed:
-                return rec
+    found = saved_results("learn_step", settings, seed,
+                          [res_dir, REPO / "results" / "learn_step"], [])
+    if found is not None:
+        return json.loads((found / "learn_step.json").read_text(encoding="utf-8"))
     return learn_step.run(settings, seed, res_dir)
 
 

@@ -33,15 +33,15 @@ STYLE = {
 
 def _load_or_run(out_dir: Path, quick: bool, seed: int) -> tuple[dict[str, Any], list[dict]]:
     from training import parity_baselines as pb
-    from training._common import read_csv
+    from training._common import read_csv, saved_results
 
     settings = pb.settings_for(quick)
     res_dir = Path(out_dir) / "parity"
-    for cand in (res_dir, REPO / "results" / "parity"):
-        if (cand / "parity.json").exists() and (cand / "parity.csv").exists():
-            rec = json.loads((cand / "parity.json").read_text(encoding="utf-8"))
-            if rec.get("settings") == json.loads(json.dumps(settings)) and rec.get("seed") == seed:
-                return rec, read_csv(cand / "parity.csv")
+    found = saved_results("parity", settings, seed, [res_dir, REPO / "results" / "parity"],
+                          ["parity.csv"])
+    if found is not None:
+        rec = json.loads((found / "parity.json").read_text(encoding="utf-8"))
+        return rec, read_csv(found / "parity.csv")
     rec = pb.run(settings, seed, res_dir)
     return rec, read_csv(res_dir / "parity.csv")
 

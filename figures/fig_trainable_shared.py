@@ -30,15 +30,14 @@ MARKERS = ["o", "s", "^", "D"]
 
 def _load_or_run(out_dir: Path, quick: bool, seed: int) -> dict[str, Any]:
     from training import trainable_shared as ts
+    from training._common import saved_results
 
     settings = ts.settings_for(quick)
     res_dir = Path(out_dir) / "trainable_shared"
-    for cand in (res_dir, REPO / "results" / "trainable_shared"):
-        path = cand / "trainable_shared.json"
-        if path.exists():
-            rec = json.loads(path.read_text(encoding="utf-8"))
-            if rec.get("settings") == json.loads(json.dumps(settings)) and rec.get("seed") == seed:
-                return rec
+    found = saved_results("trainable_shared", settings, seed,
+                          [res_dir, REPO / "results" / "trainable_shared"], [])
+    if found is not None:
+        return json.loads((found / "trainable_shared.json").read_text(encoding="utf-8"))
     return ts.run(settings, seed, res_dir)
 
 

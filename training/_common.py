@@ -78,3 +78,28 @@ def mean_std(values: Sequence[float]) -> tuple[float, float]:
     if a.size == 0:
         return float("nan"), float("nan")
     return float(a.mean()), float(a.std(ddof=1)) if a.size > 1 else 0.0
+
+
+def sized_settings(quick: bool, quick_settings: Mapping[str, Any], full_settings: Mapping[str, Any],
+                   overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """An experiment's settings: the quick or full preset, then every override that is not
+    ``None``, and ``size`` naming the preset (recorded with the results)."""
+    s = dict(quick_settings if quick else full_settings)
+    s.update({k: v for k, v in overrides.items() if v is not None})
+    s["size"] = "quick" if quick else "full"
+    return s
+
+
+def saved_results(name: str, settings: Mapping[str, Any], seed: int,
+                  dirs: Sequence[Path], files: Sequence[str]) -> Path | None:
+    """The first of ``dirs`` holding ``files`` whose ``<name>.json`` record was made with
+    exactly these ``settings`` and ``seed`` (so a figure can reuse it), else ``None``."""
+    want = json.loads(json.dumps(dict(settings), default=_default))
+    for d in dirs:
+        path = Path(d) / f"{name}.json"
+        if not path.exists() or not all((Path(d) / f).exists() for f in files):
+            continue
+        rec = json.loads(path.read_text(encoding="utf-8"))
+        if rec.get("settings") == want and rec.get("seed") == seed:
+            return Path(d)
+    return None

@@ -80,7 +80,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from training._common import now, progress, versions, write_csv, write_json
+from training._common import now, progress, sized_settings, versions, write_csv, write_json
 
 QUICK: dict[str, Any] = {
     "tasks": ["tm_bb2", "eca_110", "eca_30"],
@@ -617,10 +617,7 @@ def run(settings: dict[str, Any], seed: int, out: Path | None = None,
 
 
 def settings_for(quick: bool, **overrides: Any) -> dict[str, Any]:
-    s = dict(QUICK if quick else FULL)
-    s.update({k: v for k, v in overrides.items() if v is not None})
-    s["size"] = "quick" if quick else "full"
-    return s
+    return sized_settings(quick, QUICK, FULL, overrides)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -54,7 +54,15 @@ import numpy as np
 import torch
 from torch import nn
 
-from training._common import mean_std, now, progress, versions, write_csv, write_json
+from training._common import (
+    mean_std,
+    now,
+    progress,
+    sized_settings,
+    versions,
+    write_csv,
+    write_json,
+)
 
 Learner = Callable[[np.ndarray, np.ndarray, np.ndarray, int], np.ndarray]
 """``(X_train (m, d) ±1, y_train (m,) ±1, X_test (n, d) ±1, seed) -> predictions (n,) ±1``."""
@@ -334,10 +342,7 @@ def run(settings: dict[str, Any], seed: int, out: Path | None = None,
 
 
 def settings_for(quick: bool, **overrides: Any) -> dict[str, Any]:
-    s = dict(QUICK if quick else FULL)
-    s.update({k: v for k, v in overrides.items() if v is not None})
-    s["size"] = "quick" if quick else "full"
-    return s
+    return sized_settings(quick, QUICK, FULL, overrides)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -59,7 +59,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from training._common import now, progress, versions, write_csv, write_json
+from training._common import now, progress, sized_settings, versions, write_csv, write_json
 
 QUICK: dict[str, Any] = {
     "networks": ["majority", "memorisation"],
@@ -85,10 +85,7 @@ DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
 
 def settings_for(quick: bool, **overrides: Any) -> dict[str, Any]:
-    s = dict(QUICK if quick else FULL)
-    s.update({k: v for k, v in overrides.items() if v is not None})
-    s["size"] = "quick" if quick else "full"
-    return s
+    return sized_settings(quick, QUICK, FULL, overrides)
 
 
 # ---------------------------------------------------------------------------------------
