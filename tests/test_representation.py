@@ -351,13 +351,11 @@ def test_default_off_the_table_when_every_value_has_a_slope():
 
 
 # -- realise_gates: sums of gated affine pieces on boxes ---------------------------------
-@st.composite
-def gate_problems(draw: st.DrawFn):
-    n = draw(st.integers(1, 3))
-    nums = st.fractions(min_value=-4, max_value=4, max_denominator=6)
-    domains = [sorted(set(draw(st.lists(nums, min_size=1, max_size=5)))) for _ in range(n)]
+def _draw_gates(draw: st.DrawFn, domains, count: tuple[int, int], slopes, values) -> list:
+    """Random gates on ``domains``: each coordinate unbounded, pinned (maybe with a slope
+    from ``slopes``) or an interval; values from ``values``."""
     gates = []
-    for _ in range(draw(st.integers(0, 5))):
+    for _ in range(draw(st.integers(*count))):
         box, slope = [], []
         for d in domains:
             kind = draw(st.sampled_from(["any", "point", "interval"]))
@@ -368,10 +366,20 @@ def gate_problems(draw: st.DrawFn):
             i = draw(st.integers(0, len(d) - 1))
             j = i if kind == "point" else draw(st.integers(i, len(d) - 1))
             box.append((d[i], d[j]))
-            slope.append(draw(st.sampled_from([Fraction(0), Fraction(1), Fraction(-1, 2)]))
-                         if kind == "point" else Fraction(0))
-        value = draw(st.sampled_from([Fraction(v) for v in (-3, -1, Fraction(1, 2), 2, 5)]))
+            slope.append(Fraction(draw(st.sampled_from(slopes))) if kind == "point"
+                         else Fraction(0))
+        value = Fraction(draw(st.sampled_from(values)))
         gates.append(Gate(tuple(box), value, tuple(slope), group=len(gates)))
+    return gates
+
+
+@st.composite
+def gate_problems(draw: st.DrawFn):
+    n = draw(st.integers(1, 3))
+    nums = st.fractions(min_value=-4, max_value=4, max_denominator=6)
+    domains = [sorted(set(draw(st.lists(nums, min_size=1, max_size=5)))) for _ in range(n)]
+    gates = _draw_gates(draw, domains, (0, 5), [0, 1, Fraction(-1, 2)],
+                        [-3, -1, Fraction(1, 2), 2, 5])
     return gates, domains
 
 
@@ -399,26 +407,10 @@ def test_gate_whose_piece_changes_sign_is_refused() -> None:
 @st.composite
 def integer_gate_problems(draw: st.DrawFn):
     n = draw(st.integers(1, 3))
-    domains = [sorted(set(draw(st.lists(st.integers(-20, 60), min_size=2, max_size=6))))
+    domains = [[Fraction(v) for v in sorted(set(draw(st.lists(st.integers(-20, 60), min_size=2,
+                                                                 max_size=6))))]
                for _ in range(n)]
-    domains = [[Fraction(v) for v in d] for d in domains]
-    gates = []
-    for _ in range(draw(st.integers(1, 6))):
-        box, slope = [], []
-        for d in domains:
-            kind = draw(st.sampled_from(["any", "point", "interval"]))
-            if kind == "any":
-                box.append(None)
-                slope.append(Fraction(0))
-                continue
-            i = draw(st.integers(0, len(d) - 1))
-            j = i if kind == "point" else draw(st.integers(i, len(d) - 1))
-            box.append((d[i], d[j]))
-            slope.append(Fraction(draw(st.sampled_from([0, 1, -1]))) if kind == "point"
-                         else Fraction(0))
-        value = Fraction(draw(st.sampled_from([-40, -3, 1, 2, 7, 50])))
-        gates.append(Gate(tuple(box), value, tuple(slope), group=len(gates)))
-    return gates, domains
+    return _draw_gates(draw, domains, (1, 6), [0, 1, -1], [-40, -3, 1, 2, 7, 50]), domains
 
 
 @pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16, torch.float32])
