@@ -136,7 +136,6 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
 # --------------------------------------------------------------------------- compile
 def cmd_compile(args: argparse.Namespace) -> int:
-    from constructions.export import save_compiled
     from constructions.tm import CompileError, compile_tm
 
     if args.learner:
@@ -148,11 +147,7 @@ def cmd_compile(args: argparse.Namespace) -> int:
     except CompileError as e:
         raise UsageError(str(e)) from None
     meta = ctm.metadata()
-    if args.output:
-        try:
-            save_compiled(ctm, args.output, args.dtype, source=args.machine)
-        except OSError as e:
-            raise UsageError(f"cannot write {args.output}: {e.strerror or e}") from None
+    _write_compiled(ctm, args)
     if args.json:
         print(json.dumps(meta))
     else:
@@ -170,9 +165,19 @@ def cmd_compile(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _write_compiled(compiled, args: argparse.Namespace) -> None:
+    """With ``-o``, write the weights and metadata as safetensors (one-line error on I/O)."""
+    from constructions.export import save_compiled
+
+    if args.output:
+        try:
+            save_compiled(compiled, args.output, args.dtype, source=args.machine)
+        except OSError as e:
+            raise UsageError(f"cannot write {args.output}: {e.strerror or e}") from None
+
+
 def _compile_learner(args: argparse.Namespace) -> int:
     """``srcnn compile --learner NAME|FILE``: the Algorithm 1 network of a learner machine."""
-    from constructions.export import save_compiled
     from constructions.learner import LearnerError, compile_learner_file, compile_library_learner
     from constructions.tm import CompileError
     from simulators.assembler import AssemblyError
@@ -190,11 +195,7 @@ def _compile_learner(args: argparse.Namespace) -> int:
     except (AssemblyError, LearnerTapeError, LearnerError, CompileError) as e:
         raise UsageError(str(e)) from None
     meta = learner.metadata()
-    if args.output:
-        try:
-            save_compiled(learner, args.output, args.dtype, source=args.machine)
-        except OSError as e:
-            raise UsageError(f"cannot write {args.output}: {e.strerror or e}") from None
+    _write_compiled(learner, args)
     if args.json:
         print(json.dumps(meta))
         return EXIT_OK

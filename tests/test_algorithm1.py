@@ -41,17 +41,9 @@ from simulators.learner_tape import (
     time_bound,
 )
 from simulators.learners import predict as reference_predict
+from tests.machines import datasets
 
 DTYPES = (torch.float32, torch.float64)
-
-
-@st.composite
-def datasets(draw: st.DrawFn, max_m: int = 8, max_d: int = 6) -> tuple[np.ndarray, np.ndarray]:
-    d = draw(st.integers(1, max_d))
-    m = draw(st.integers(0, max_m))
-    bits = draw(st.lists(st.booleans(), min_size=m * (d + 1), max_size=m * (d + 1)))
-    A = (1 - 2 * np.array(bits, dtype=np.int64)).reshape(m, d + 1)
-    return A[:, :d], A[:, d]
 
 
 @pytest.mark.parametrize("name", LIBRARY_LEARNERS)

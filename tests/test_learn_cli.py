@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from simulators.datasets import all_points, write_test, write_train
 from simulators.learner_tape import LEARNER_LIBRARY, LEARNER_MACHINES
 from srcnn.cli import main
+from tests.machines import datasets
 
 
 def run_cli(*argv: str) -> tuple[int, str, str]:
@@ -23,17 +24,8 @@ def run_cli(*argv: str) -> tuple[int, str, str]:
     return code, out.getvalue(), err.getvalue()
 
 
-@st.composite
-def datasets(draw: st.DrawFn) -> tuple[np.ndarray, np.ndarray]:
-    d = draw(st.integers(1, 4))
-    m = draw(st.integers(1, 6))
-    bits = draw(st.lists(st.booleans(), min_size=m * (d + 1), max_size=m * (d + 1)))
-    A = (1 - 2 * np.array(bits, dtype=np.int64)).reshape(m, d + 1)
-    return A[:, :d], A[:, d]
-
-
 @settings(max_examples=10)
-@given(data=datasets(), name=st.sampled_from(LEARNER_MACHINES),
+@given(data=datasets(max_m=6, max_d=4, min_m=1), name=st.sampled_from(LEARNER_MACHINES),
        dtype=st.sampled_from(["float32", "float64"]))
 def test_rcnn_and_reference_print_the_same_json(tmp_path_factory, data, name, dtype) -> None:
     X, y = data

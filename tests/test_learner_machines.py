@@ -9,7 +9,6 @@ import itertools
 import numpy as np
 import pytest
 from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from simulators.assembler import assemble
 from simulators.datasets import all_points, random_dataset
@@ -29,6 +28,7 @@ from simulators.learner_tape import (
 )
 from simulators.learners import predict
 from simulators.turing import HeadLeftGrid
+from tests.machines import datasets
 
 MACHINES = {name: load_learner_machine(name) for name in LEARNER_MACHINES}
 SYMS = " ".join(TAPE_SYMBOLS)
@@ -48,15 +48,6 @@ def check_all_points(name: str, X: np.ndarray, y: np.ndarray, l: int = 1) -> int
         assert run.answer_cell == start_cell(m, d)
         worst = max(worst, run.steps)
     return worst
-
-
-@st.composite
-def datasets(draw: st.DrawFn, max_m: int = 8, max_d: int = 6) -> tuple[np.ndarray, np.ndarray]:
-    d = draw(st.integers(1, max_d))
-    m = draw(st.integers(0, max_m))
-    bits = draw(st.lists(st.booleans(), min_size=m * (d + 1), max_size=m * (d + 1)))
-    A = (1 - 2 * np.array(bits, dtype=np.int64)).reshape(m, d + 1)
-    return A[:, :d], A[:, d]
 
 
 # --------------------------------------------------------------------------- the tape
