@@ -11,28 +11,41 @@ from safetensors.numpy import load_file, save_file
 from constructions.tm import CompiledTM
 
 
-def save_compiled(ctm: CompiledTM, path: str | Path, dtype: str = "float32",
-                  source: str = "") -> None:
-    """Write the shared weights (A1..b3, U2..c1) and ``ctm.metadata()`` to ``path``.
-
-    The dtype must hold every weight exactly (checked by :meth:`CompiledTM.check_dtype`).
-    """
-    ctm.check_dtype(dtype)
-    np_dtype = {"float32": np.float32, "float64": np.float64}[dtype]
-    tensors = {}
-    for name, a in {**ctm.patch.arrays(), **ctm.head.arrays()}.items():
-        t = np.array([float(v) for v in a.ravel()], dtype=np_dtype).reshape(a.shape)
-        tensors[name] = np.ascontiguousarray(t)
+def export_metadata(compiled: CompiledTM, dtype: str = "float32", source: str = "") -> dict:
+    """The metadata stored beside the weights of every exported file (safetensors here,
+    any other format later): ``compiled.metadata()`` plus the dtype, the source argument,
+    the machine's name and the machine itself (bbchallenge text, or JSON when it has no
+    bbchallenge form). One builder, so every export format carries the same record."""
     from simulators.formats import format_bbchallenge
 
-    meta = dict(ctm.metadata())
-    meta.update(dtype=dtype, source=source, name=ctm.machine.name)
+    meta = dict(compiled.metadata())
+    meta.update(dtype=dtype, source=source, name=compiled.machine.name)
     try:
-        meta["machine"] = format_bbchallenge(ctm.machine)
+        meta["machine"] = format_bbchallenge(compiled.machine)
     except ValueError:
         from simulators.formats import dump_machine
 
-        meta["machine"] = dump_machine(ctm.machine, "json")
+        meta["machine"] = dump_machine(compiled.machine, "json")
+    return meta
+
+
+def weight_arrays(compiled: CompiledTM, dtype: str = "float32") -> dict[str, np.ndarray]:
+    """The shared weights (A1..b3, U2..c1) as numpy arrays of ``dtype``; the dtype must hold
+    every weight exactly (checked by ``compiled.check_dtype``)."""
+    compiled.check_dtype(dtype)
+    np_dtype = {"float32": np.float32, "float64": np.float64}[dtype]
+    tensors = {}
+    for name, a in {**compiled.patch.arrays(), **compiled.head.arrays()}.items():
+        t = np.array([float(v) for v in a.ravel()], dtype=np_dtype).reshape(a.shape)
+        tensors[name] = np.ascontiguousarray(t)
+    return tensors
+
+
+def save_compiled(ctm: CompiledTM, path: str | Path, dtype: str = "float32",
+                  source: str = "") -> None:
+    """Write the shared weights (A1..b3, U2..c1) and :func:`export_metadata` to ``path``."""
+    tensors = weight_arrays(ctm, dtype)
+    meta = export_metadata(ctm, dtype, source)
     save_file(tensors, str(path), metadata={"srcnn": json.dumps(meta)})
 
 

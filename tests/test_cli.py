@@ -132,8 +132,8 @@ def test_machine_string_starting_with_dashes(capsys):
 
 
 def test_runtime_work_budget(capsys, monkeypatch):
-    import srcnn.cli as cli
+    import srcnn.simulate_cmd as simulate_cmd
 
-    monkeypatch.setattr(cli, "MAX_RCNN_CELL_UPDATES", 10_000)
+    monkeypatch.setattr(simulate_cmd, "MAX_RCNN_CELL_UPDATES", 10_000)
     code, _, err = run_cli(capsys, "simulate", "counter", "--steps", "5000", "--engine", "rcnn")
     assert code == 2 and "would exceed 10,000 cell updates" in err
