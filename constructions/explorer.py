@@ -154,10 +154,11 @@ def machine_rollout(ctm, steps: int, patch=None, head=None) -> dict[str, Any]:
 
 def exact_value(v: float) -> Fraction:
     """The exact cell value a float stands for: itself, or ``k/3`` for the memory layer's
-    rounded thirds (``float(1/3)`` is not ``1/3``; every other cell value is dyadic)."""
+    thirds rounded to float32 or float64 (``float(1/3)`` is not ``1/3``; every other cell
+    value is a small dyadic rational, far from any ``k/3`` that is not one)."""
     f = Fraction(v)
     third = Fraction(round(3 * v), 3)
-    return third if f != third and abs(float(third) - v) < 1e-12 else f
+    return third if f != third and abs(float(third) - v) < 1e-6 else f
 
 
 def value_maps(grids: list[np.ndarray], label) -> tuple[dict[str, str], dict[str, str]]:
@@ -213,30 +214,23 @@ def decode_learner_grid(learner, grid: np.ndarray) -> dict | None:
 
 def learn_with_trace(learner, X: np.ndarray, y: np.ndarray, tests: np.ndarray,
                      dtype: torch.dtype = torch.float32, steps: int | None = None,
-                     on_batch=None):
-    """:func:`constructions.learner.learn`, recording ``W`` and the output after every SGD
-    step: returns ``(run, Ws, outputs)``."""
+                     on_step=None, on_batch=None):
+    """:func:`constructions.learner.learn`, recording ``W`` (as float64, exactly the values
+    of ``dtype``) and the output after every SGD step: returns ``(run, Ws, outputs)``.
+    ``on_step``/``on_batch`` are passed on."""
     from constructions.learner import learn
 
     Ws: list[np.ndarray] = []
     outputs: list[float] = []
 
-    def on_step(i: int, y_hat: torch.Tensor, W: torch.Tensor) -> None:
+    def record(i: int, y_hat: torch.Tensor, W: torch.Tensor) -> None:
         outputs.append(float(y_hat))
         Ws.append(W.to(torch.float64).numpy().copy())
+        if on_step is not None:
+            on_step(i, y_hat, W)
 
-    run = learn(learner, X, y, tests, dtype, steps=steps, on_step=on_step, on_batch=on_batch)
+    run = learn(learner, X, y, tests, dtype, steps=steps, on_step=record, on_batch=on_batch)
     return run, Ws, outputs
-
-
-def memorised_model(learner, W: torch.Tensor | np.ndarray, layers: int):
-    """The learner's RCNN (float64, ``layers`` layers) with the memory layer set to ``W``
-    (e.g. the ``W`` Algorithm 1 left in :func:`learn_with_trace`)."""
-    Wt = torch.as_tensor(np.asarray(W, dtype=np.float64))
-    model = learner.rcnn(Wt.shape[0] - 1, Wt.shape[1] - 1, torch.float64, layers=layers)
-    with torch.no_grad():
-        model.W.copy_(Wt)
-    return model
 
 
 def test_phase_grids(model, x: np.ndarray) -> list[np.ndarray]:

@@ -180,16 +180,15 @@ def test_parity_set_read_off_the_network():
     X = np.array([[1, 1, -1], [1, -1, -1], [-1, 1, 1], [-1, -1, 1]])
     y = np.array([1, 1, -1, -1])
     learner = compile_library_learner("parity")
-    from constructions.explorer import learn_with_trace, memorised_model
+    from constructions.explorer import learn_with_trace
 
     run, Ws, _ = learn_with_trace(learner, X, y, X[:1])
-    model = memorised_model(learner, Ws[-1], run.layers)
-    assert parity_set_from_network(model) == list(fit_parity(X, y).S) == [0]
+    assert parity_set_from_network(run.model) == list(fit_parity(X, y).S) == [0]
     # the check can fail: a majority network on all-negative labels is no parity
     majority = compile_library_learner("majority")
     run, Ws, _ = learn_with_trace(majority, X, -np.ones(4, dtype=np.int64), X[:1])
     with pytest.raises(ValueError, match="all-ones point"):
-        parity_set_from_network(memorised_model(majority, Ws[-1], run.layers))
+        parity_set_from_network(run.model)
 
 
 # -- the command line --------------------------------------------------------------------
