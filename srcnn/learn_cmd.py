@@ -2,6 +2,7 @@
 
     srcnn learn LEARNER --train TRAIN.csv --test TEST.csv [--engine reference|rcnn]
                         [--dtype float32|float64] [--steps T] [--work-columns l] [--json]
+                        [--trace [--trace-layers LIST] [--trace-point K]] [--trace-out PNG]
 
 ``--engine rcnn`` builds the learner's RCNN (constructions/learner.py) with
 ``L = 1 + t(m, d)`` layers, fills its memory layer by Algorithm 1 (plain SGD on ``W``, one
@@ -9,6 +10,8 @@ step per training example and the dummy example, gradients by ``loss.backward()`
 all ``L`` layers) and then runs a forward pass per test point. ``--engine reference`` runs
 the learner's plain-Python reference implementation (library learners) or the learner
 machine on the reference grid simulator (machine files). Both print the same JSON.
+``--trace`` (rcnn engine) shows the run from inside: ``W`` after every SGD step, the grid at
+chosen layers, the predictions and, for parity, ``S`` (srcnn/learn_trace.py, docs/explain.md).
 """
 
 from __future__ import annotations

@@ -117,3 +117,20 @@ def test_figures_memory_from_the_users_data(data, tmp_path, capsys):
     assert main(["figures", "--only", "memory", "--train", str(tmp_path / "bad.csv"),
                  "--out", str(out)]) == 2
     assert "bad.csv" in capsys.readouterr().err
+
+
+def test_saved_results_are_found_under_the_current_directory(tmp_path, monkeypatch):
+    """`srcnn figures --out DIR` reuses results saved as the docs say, in ./results/<name>."""
+    from training._common import results_dirs, saved_results
+
+    monkeypatch.chdir(tmp_path)
+    saved = tmp_path / "results" / "parity"
+    saved.mkdir(parents=True)
+    settings = {"m": [8, 16], "size": "quick"}
+    (saved / "parity.json").write_text(json.dumps({"settings": settings, "seed": 0}))
+    out = tmp_path / "figs" / "parity"
+    assert results_dirs("parity", [out])[-1].resolve() == saved.resolve()
+    assert saved_results("parity", settings, 0, [out], ["parity.json"]).resolve() == \
+        saved.resolve()
+    assert saved_results("parity", settings, 1, [out], []) is None  # another seed
+    assert saved_results("parity", {**settings, "size": "full"}, 0, [out], []) is None
