@@ -129,7 +129,7 @@ def _machine(args: argparse.Namespace):
 
 
 def _weight_file(args: argparse.Namespace):
-    from constructions.explain import explain_weight_file, read_weight_file
+    from constructions.explain_file import explain_weight_file, read_weight_file
 
     path = Path(args.machine)
     if not path.is_file():

@@ -16,10 +16,10 @@ from constructions.explain import (
     POSITION_WORDS,
     explain_learner,
     explain_machine,
-    explain_weight_file,
     signed,
     to_text,
 )
+from constructions.explain_file import explain_weight_file
 from constructions.explorer import learner_rollout, machine_rollout, parity_set_from_network
 from constructions.learner import compile_library_learner
 from constructions.patchnet import POSITION_NAMES
