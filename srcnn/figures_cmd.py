@@ -15,8 +15,8 @@ from pathlib import Path
 EXIT_OK, EXIT_USAGE = 0, 2
 DEFAULT_OUT = Path("figures/out")
 QUICK_MINUTES = 5
-"""Measured wall time of ``srcnn figures --quick`` (all figures, nothing saved to reuse) on
-a 2-core machine; see docs/training.md."""
+"""Wall time of ``srcnn figures --quick`` (all figures, nothing saved to reuse) on an idle
+2-core machine; on one shared with other jobs (load 7-12) it took 14.4 minutes."""
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -42,8 +42,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--quick", action="store_true",
                       help=f"smaller sweeps (default): all {len(FIGURES)} figures take about "
-                           f"{QUICK_MINUTES} minutes on 2 cores, most of it training the SGD "
-                           f"experiments ({', '.join(SLOW_FIGURES)}); the others take seconds")
+                           f"{QUICK_MINUTES} minutes on an idle 2-core machine (longer when "
+                           f"it is shared), most of it training the SGD experiments "
+                           f"({', '.join(SLOW_FIGURES)}); the others take seconds")
     mode.add_argument("--full", action="store_true",
                       help="larger sweeps (precision to s = 64, bigger built modules)")
     p.add_argument("--out", type=Path, default=DEFAULT_OUT, metavar="DIR",
