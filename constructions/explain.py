@@ -55,10 +55,10 @@ def signed(v: Fraction | float | int) -> str:
 # encodings
 # ---------------------------------------------------------------------------------------
 def tm_cell_meaning(machine, digits: dict[str, int]) -> str:
-    """Words for a Turing-machine cell: ``"blank"``, ``"1"``, ``"head in B on 0"``."""
+    """Words for a Turing-machine cell: ``"blank"``, ``"symbol 1"``, ``"head in B on 0"``."""
     sym = machine.symbol_names[digits["symbol"]]
     if not digits["head"]:
-        return "blank" if digits["symbol"] == 0 else sym
+        return "blank" if digits["symbol"] == 0 else f"symbol {sym}"
     state = digits["state"]
     name = "Z (halted)" if state == machine.n_states else machine.state_names[state]
     return f"head in {name} on {sym}"
