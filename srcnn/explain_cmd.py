@@ -218,7 +218,12 @@ def _write_page(path: Path, exp: dict, rollout: dict, title: str) -> None:
                      "the rollout; the reference configurations come from the independent "
                      "simulator. Docs: docs/explain.md of succinct-rcnn.")
     template = resources.files("srcnn").joinpath("explorer.html").read_text(encoding="utf-8")
-    payload = json.dumps(data, separators=(",", ":")).replace("</", "<\\/")
+    try:
+        payload = json.dumps(data, separators=(",", ":"), allow_nan=False)
+    except ValueError:
+        raise UsageError("the network's cell values overflow (inf or NaN): the weights do not "
+                         "run this machine; no page written") from None
+    payload = payload.replace("</", "<\\/")
     page = template.replace("__TITLE__", html.escape(title)).replace("__DATA__", payload)
     try:
         path.write_text(page, encoding="utf-8")

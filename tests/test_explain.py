@@ -249,3 +249,19 @@ def test_cli_learner_point_out_of_range(tmp_path, capsys):
     assert main(argv) == 0
     out = capsys.readouterr().out
     assert "prediction +1" in out and "equals the reference grid machine's: yes" in out
+
+
+def test_cli_html_refuses_weights_that_overflow(tmp_path, capsys):
+    f = tmp_path / "bb4.safetensors"
+    assert main(["compile", "bb4", "-o", str(f)]) == 0
+    tensors = load_file(str(f))
+    with safe_open(str(f), "numpy") as h:
+        meta = h.metadata()
+    tensors["A3"][0, 0] = 1e38  # the centre's pass-through: values grow by 1e38 a layer
+    big = tmp_path / "big.safetensors"
+    _write(big, tensors, meta)
+    capsys.readouterr()
+    assert main(["explain", str(big), "--html", str(tmp_path / "big.html")]) == 2
+    err = capsys.readouterr().err
+    assert "overflow" in err and err.count("\n") == 1
+    assert not (tmp_path / "big.html").exists()
