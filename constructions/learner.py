@@ -460,6 +460,8 @@ class LearnRun:
     layers: int
     grid: tuple[int, int]
     shared_parameters: int
+    model: RCNN | None = None
+    """The memorised network itself (``W`` as Algorithm 1 left it), e.g. to look inside."""
 
 
 def learn(learner: CompiledLearner, X: np.ndarray, y: np.ndarray, tests: np.ndarray,
@@ -491,7 +493,8 @@ def learn(learner: CompiledLearner, X: np.ndarray, y: np.ndarray, tests: np.ndar
         W = algorithm1(model, X, y, lr=float(LEARNING_RATE), on_step=record)
         y_hat = predict(model, tests, early_exit=early_exit, on_batch=on_batch)
     return LearnRun(W, outputs, y_hat, predictions_from_outputs(y_hat, model.layers),
-                    model.layers, (m + 1, d + 1 + learner.l), model.n_shared_parameters)
+                    model.layers, (m + 1, d + 1 + learner.l), model.n_shared_parameters,
+                    model)
 
 
 def predictions_from_outputs(y_hat: np.ndarray, layers: int) -> np.ndarray:

@@ -20,7 +20,7 @@ Every slope in the north value is 0. The pixel head is ``v - CARRIER`` with slop
 carrier code and 0 with slope 0 on every other code. Hence, for ``L >= 1`` layers, the
 output is exactly 0 and ``∂ŷ/∂G_ab`` is 1 on the first empty row (its data and label
 columns) and 0 elsewhere, so one SGD step with ``η = 1/3`` on ``½(y - ŷ)²`` writes
-``W_ib = y x_b / 3`` and ``W_{i,d+1} = y / 3`` (PAPER.md, "What Lemma 1 forces").
+``W_ib = y x_b / 3`` and ``W_{i,d+1} = y / 3`` (docs/paper.md §4).
 
 The table is realised with exact values and exact Jacobians by
 :func:`constructions.representation.realise` (appendix B.4.1).

@@ -26,7 +26,7 @@ floating point. The construction, layer by layer:
 All weights are dyadic rationals built from the domain and the rule's values, so the weight
 set is finite and determined by the rule (Theorem 1's ``U_s``). The differences from the
 paper's ``V1 σ(V2 V3 σ(V4 V5 x))`` are documented in docs/tm_compiler.md: we keep biases
-(a bias-free ReLU net is positively homogeneous, see PAPER.md) and merge each product of
+(a bias-free ReLU net is positively homogeneous, docs/paper.md §2) and merge each product of
 two consecutive linear maps into one matrix.
 """
 

@@ -1,9 +1,12 @@
 """Figure 1 of the paper, redrawn from the real module (Definition 5).
 
 memory layer ``[W diag(z) | 1]`` -> grid with ``l`` columns of ones -> ``L`` x the shared
-3x3 patch network -> pixel-wise head -> sum. Every number on the figure is read from a
-:class:`constructions.rcnn.RCNN` carrying the weights compiled for bb4, built with a small
-memory layer (d = 4, m = 3, l = 3); the grid cells show the actual output of ``memory(z)``.
+3x3 patch network -> pixel-wise head -> sum. Every number on the figure is read from a real
+run: the compiled ``majority`` learner network (constructions/learner.py) memorises a seeded
+random ``±1`` dataset (``d = 4`` features, ``m = 3`` examples) by Algorithm 1, so ``W``
+holds ``±1/3``; the test point ``x`` is a seeded ``±1`` vector, ``z = [x; 1]``; the grid
+cells show the actual output of ``memory(z)`` (``W_ab z_b = ±1/3`` and the ones column), and
+``f(z)`` is the network's output on it (its prediction, ``±1``).
 """
 
 from __future__ import annotations
@@ -16,37 +19,36 @@ from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch, Rectangl
 from figures import style
 
 NAME = "fig_architecture"
-MACHINE = "bb4"
-D, M, L_ONES = 4, 3, 3
+LEARNER = "majority"
+D, M = 4, 3
 PATCH_NAMES = ("A1", "b1", "A2", "b2", "A3", "b3")
 HEAD_NAMES = ("U2", "c2", "U1", "c1")
 
 
 def compute(quick: bool = True, seed: int = 0) -> dict[str, Any]:
-    """Build the module, fill W and z with seeded bits, and read every size off it."""
+    """Memorise a seeded ±1 dataset with the learner network, run one ±1 test point, and read
+    every size and value off the torch module."""
+    import numpy as np
     import torch
 
-    from constructions.rcnn import RCNN
-    from constructions.tm import compile_tm
-    from simulators.formats import builtin_machines
+    from constructions.learner import compile_library_learner, learn, memory_inputs
+    from simulators.datasets import random_dataset
 
-    ctm = compile_tm(builtin_machines()[MACHINE])
-    layers = 3
-    model = RCNN(ctm.patch, ctm.head, layers=layers, padding=ctm.padding,
-                 d_in=D + 1, d_mem=M + 1, l=L_ONES, dtype=torch.float32)
-    gen = torch.Generator().manual_seed(seed)
+    learner = compile_library_learner(LEARNER)
+    X, y = random_dataset(D, M, seed=seed)
+    x = 1 - 2 * np.random.default_rng(seed).integers(0, 2, size=D)
+    run = learn(learner, X, y, x[None], torch.float32)
+    model = run.model
     with torch.no_grad():
-        model.W.copy_(torch.randint(0, 2, model.W.shape, generator=gen).float())
-        x = torch.randint(0, 2, (D,), generator=gen).float()
-        z = torch.cat([x, torch.ones(1)])[None]
+        z = memory_inputs(x[None], torch.float32)
         grid = model.memory(z)[0]
         value = float(model(z)[0])
     params = dict(model.named_parameters())
     return {
-        "machine": MACHINE,
-        "s": ctm.machine.n_states,
-        "k": ctm.machine.n_symbols,
-        "d": D, "m": M, "l": L_ONES, "d_in": D + 1, "d_mem": M + 1, "layers_run": layers,
+        "learner": LEARNER,
+        "s": learner.machine.n_states,
+        "k": learner.machine.n_symbols,
+        "d": D, "m": M, "l": learner.l, "d_in": D + 1, "d_mem": M + 1, "layers": model.layers,
         "patch_widths": [int(params["A1"].shape[1]), int(params["A1"].shape[0]),
                          int(params["A2"].shape[0]), int(params["A3"].shape[0])],
         "head_widths": [int(params["U2"].shape[1]), int(params["U2"].shape[0]),
@@ -57,11 +59,25 @@ def compute(quick: bool = True, seed: int = 0) -> dict[str, Any]:
         "W_shape": list(model.W.shape),
         "W_entries": model.W.numel(),
         "padding": model.padding,
+        "X": X.tolist(), "y": y.tolist(),
         "z": z[0].tolist(),
         "W": model.W.tolist(),
         "grid": grid.tolist(),
         "f_z": value,
+        "prediction": int(run.predictions[0]),
     }
+
+
+def caption(data: dict[str, Any]) -> str:
+    """What the figure draws, and from which data."""
+    return (f"Definition 5's RCNN with a memory layer, drawn from a real run: the compiled "
+            f"{data['learner']} learner network ({data['shared_parameters']:,} shared "
+            f"parameters, L = {data['layers']} layers) after Algorithm 1 memorised a seeded "
+            f"random ±1 dataset (m = {data['m']}, d = {data['d']}; W holds ±1/3), on a seeded "
+            f"±1 test point x. The grid shows the memory layer's actual output [W diag(z) | 1] "
+            f"for z = [x; 1] (padding {_fmt(data['padding'])} outside), the boxes the sizes "
+            f"read from the torch module; f(z) = {_fmt(data['f_z'])} is the network's output "
+            f"(its prediction).")
 
 
 def _box(ax, x: float, y: float, w: float, h: float, colour: str, text: str,
@@ -79,7 +95,12 @@ def _arrow(ax, start: tuple[float, float], end: tuple[float, float], **kw: Any) 
 
 
 def _fmt(v: float) -> str:
-    return str(int(v)) if float(v).is_integer() else f"{v:g}"
+    """Cell values as exact text: ``1``, ``-1``, ``1/3`` (the memory layer's rounded thirds
+    are shown as the thirds they stand for)."""
+    from constructions.explain import fmt
+    from constructions.explorer import exact_value
+
+    return fmt(exact_value(float(v)))
 
 
 def plot(data: dict[str, Any]):
@@ -112,7 +133,7 @@ def plot(data: dict[str, Any]):
     dm, di = data["W_shape"]
     _box(ax, 2.4, cy - 1.3, 4.2, 2.6, blue_fill,
          "memory layer\n$f_{mem}(z) = [\\,W\\,\\mathrm{diag}(z)\\;|\\;\\mathbf{1}\\,]$\n"
-         f"W: {dm} × {di} = {data['W_entries']} entries\n(learned by SGD)")
+         f"W: {dm} × {di} = {data['W_entries']} entries\n(written by SGD: ±1/3)")
     _arrow(ax, (1.75, cy), (2.35, cy))
 
     # -- the grid: the actual output of model.memory(z)
@@ -125,14 +146,15 @@ def plot(data: dict[str, Any]):
             ax.add_patch(Rectangle((gx + c, gy + rows - 1 - r), 1, 1, fc=fill,
                                    ec="#555555", lw=0.6))
             ax.text(gx + c + 0.5, gy + rows - 0.5 - r, _fmt(grid[r][c]), ha="center",
-                    va="center", fontsize=8)
+                    va="center", fontsize=7)
     # one 3x3 patch, highlighted
     pr, pc = 1, di - 1
     ax.add_patch(Rectangle((gx + pc - 1, gy + rows - 2 - pr), 3, 3, fc="none",
                            ec=style.OKABE_ITO["vermillion"], lw=2.0))
     ax.text(gx + di / 2, gy + rows + 0.25, "$W_{ab}\\, z_b$", ha="center", va="bottom",
             fontsize=8.5)
-    ax.text(gx + di + data["l"] / 2, gy + rows + 0.25, f"l = {data['l']} columns of 1",
+    ax.text(gx + di + data["l"] / 2 + 0.6, gy + rows + 0.25,
+            f"l = {data['l']} column{'s' if data['l'] > 1 else ''} of 1",
             ha="center", va="bottom", fontsize=8.5)
     ax.text(gx + cols / 2, gy - 0.3,
             f"grid (m+1) × (d+1+l) = {rows} × {cols}, one channel\n"
@@ -145,7 +167,7 @@ def plot(data: dict[str, Any]):
     px = gx + cols + 1.2
     _box(ax, px, cy - 1.3, 5.2, 2.6, green_fill,
          "shared 3×3 patch network\n"
-         f"{pw[0]} → {pw[1]} → {pw[2]} → {pw[3]}  (ReLU, ReLU)\n"
+         f"{pw[0]} → {pw[1]} → {pw[2]} → {pw[3]}  (2 ReLUs)\n"
          f"{data['patch_parameters']:,} parameters\nsame weights at every cell")
     _arrow(ax, (gx + cols + 0.05, gy + rows - 0.5 - pr), (px - 0.05, cy + 0.5),
            color=style.OKABE_ITO["vermillion"])
@@ -169,14 +191,16 @@ def plot(data: dict[str, Any]):
     ax.text(sx, cy - 0.75, "sum over\nthe grid", ha="center", va="top", fontsize=8)
     _arrow(ax, (hx + 4.05, cy), (sx - 0.6, cy))
     _arrow(ax, (sx + 0.6, cy), (sx + 1.5, cy))
-    ax.text(sx + 1.6, cy, "f(z) ∈ ℝ", ha="left", va="center", fontsize=9.5)
+    ax.text(sx + 1.6, cy, f"f(z) = {_fmt(data['f_z'])}", ha="left", va="center",
+            fontsize=9.5)
 
     ax.text(15.5, -2.0,
-            f"Weights compiled for {data['machine']} (s = {data['s']}, k = {data['k']}); sizes "
-            f"read from the torch module. Shared parameters: {data['patch_parameters']:,} "
-            f"(patch) + {data['head_parameters']} (head) = {data['shared_parameters']:,}, "
-            f"independent of d, m, l and L.\nOnly the memory layer W "
-            f"((m+1) × (d+1) = {data['W_entries']} entries here) grows with the data.",
+            f"Weights compiled for the {data['learner']} learner (s = {data['s']}, k = "
+            f"{data['k']}); W written by Algorithm 1 from m = {data['m']} examples in ±1; "
+            f"sizes read from the torch module.\nShared parameters: "
+            f"{data['patch_parameters']:,} (patch) + {data['head_parameters']} (head) = "
+            f"{data['shared_parameters']:,}, independent of d, m and L. Only the memory "
+            f"layer W ((m+1) × (d+1) = {data['W_entries']} entries here) grows with the data.",
             ha="center", va="center", fontsize=8.5, color="#333333")
     fig.suptitle("The RCNN with a memory layer (Definition 5, Figure 1): "
                  "f(z) = sum(f$_{head}$(f$_{conv}^{(L)}$(f$_{mem}$(z))))")
@@ -187,9 +211,10 @@ def make(out_dir: Path | str, quick: bool = True, seed: int = 0) -> list[Path]:
     """Build the module, write its sizes and provenance, then draw and save."""
     data = compute(quick, seed)
     files = [style.write_data(out_dir, NAME, data)]
-    params = {"machine": MACHINE, "d": D, "m": M, "l": L_ONES,
-              "W": "seeded random bits", "x": "seeded random bits", "quick": quick}
+    params = {"learner": LEARNER, "d": D, "m": M, "l": data["l"],
+              "dataset": "simulators.datasets.random_dataset(d, m, seed=seed)",
+              "x": "seeded random ±1 (numpy default_rng(seed))", "quick": quick}
     results = {k: data[k] for k in ("patch_widths", "head_widths", "patch_parameters",
                                      "head_parameters", "shared_parameters", "W_shape")}
     return style.publish(out_dir, NAME, plot, data, seed=seed, params=params, results=results,
-                         files=files)
+                         files=files, caption=caption(data))

@@ -137,5 +137,13 @@ def make(out_dir: Path | str, quick: bool = True, seed: int = 0) -> list[Path]:
               "quick": quick}
     results = {k: data[k] for k in ("compiled_shared_parameters", "measured_shared_parameters",
                                      "constant", "largest_built_nodes", "largest_nodes")}
+    built = max(r["n"] for r in data["rows"] if r["built"])
+    caption = (f"Parameters of the Definition-5 RCNN carrying {MACHINE}'s compiled weights "
+               f"against network nodes (grid cells × layers), for memory grids d = m = l = n, "
+               f"n = 2^0..2^{J_MAX}, depth L = t + m + d with t = n. Counted from built torch "
+               f"modules up to n = {built}, computed beyond (marked). The shared count stays "
+               f"{data['compiled_shared_parameters']:,} "
+               + ("at every size" if data["constant"] else "NOT constant")
+               + f" up to {data['largest_nodes']:.2e} nodes; only W grows, as (d+1)(m+1).")
     return style.publish(out_dir, NAME, plot, data, seed=seed, params=params, results=results,
-                         files=files)
+                         files=files, caption=caption)

@@ -2,8 +2,12 @@
 
 For every s (and k = 2, 3) a seeded random machine is compiled and ``CompiledTM.bits`` (the
 mantissa bits that keep every layer exact, implicit bit included) is recorded, together with
-the shared parameter count and ``|U_s|``. The plot adds ``ceil(log2 s) + c`` with the smallest
-``c`` that bounds the data, and the float16/float32 mantissa widths.
+the shared parameter count and ``|U_s|``. Beside the points the plot draws only what is true
+of them: for each k, a formula ``floor(log2 s) + c`` or ``ceil(log2 s) + c`` that equals
+*every* point if one does (found by :func:`exact_formula`; for k = 2 it is
+``floor(log2 s) + 8``), else the band between ``ceil(log2 s) + c_min`` and
+``ceil(log2 s) + c_max``, the tightest bounds of that form (labelled as bounds, not as a
+fit). The float16/float32 mantissa widths are drawn as horizontal lines.
 """
 
 from __future__ import annotations
@@ -21,6 +25,23 @@ SYMBOLS = (2, 3)
 
 def _log2_ceil(s: int) -> int:
     return math.ceil(math.log2(s)) if s > 1 else 0
+
+
+def _log2_floor(s: int) -> int:
+    return s.bit_length() - 1
+
+
+FORMS = {"floor": (_log2_floor, "⌊log₂ s⌋"), "ceil": (_log2_ceil, "⌈log₂ s⌉")}
+
+
+def exact_formula(rows: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """``{"form": "floor"|"ceil", "c": c}`` if ``bits == form(log2 s) + c`` for every row
+    (floor tried first), else ``None``."""
+    for form, (f, _) in FORMS.items():
+        cs = {r["bits"] - f(r["s"]) for r in rows}
+        if len(cs) == 1:
+            return {"form": form, "c": cs.pop()}
+    return None
 
 
 def compute(quick: bool = True, seed: int = 0) -> dict[str, Any]:
@@ -41,7 +62,8 @@ def compute(quick: bool = True, seed: int = 0) -> dict[str, Any]:
     offsets = {}
     for k in SYMBOLS:
         diffs = [r["bits"] - r["log2_s_ceil"] for r in rows if r["k"] == k]
-        offsets[str(k)] = {"c_min": min(diffs), "c_max": max(diffs)}
+        offsets[str(k)] = {"c_min": min(diffs), "c_max": max(diffs),
+                           "exact": exact_formula([r for r in rows if r["k"] == k])}
     limits = {name: MANTISSA_BITS[name] for name in ("float16", "float32")}
     first_over = {str(k): next((r["s"] for r in rows if r["k"] == k
                                 and r["bits"] > limits["float16"]), None) for k in SYMBOLS}
@@ -59,10 +81,19 @@ def plot(data: dict[str, Any]):
     s_line = list(range(1, s_max + 1))
     for k in data["symbols"]:
         rows = [r for r in data["rows"] if r["k"] == k]
-        c = data["offsets"][str(k)]["c_max"]
-        ax.step(s_line, [_log2_ceil(s) + c for s in s_line], where="post", color=colours[k],
-                lw=1.0, ls="--", alpha=0.8,
-                label=f"⌈log₂ s⌉ + {c}  (k = {k})")
+        off = data["offsets"][str(k)]
+        if off["exact"] is not None:
+            f, text = FORMS[off["exact"]["form"]]
+            c = off["exact"]["c"]
+            ax.step(s_line, [f(s) + c for s in s_line], where="post", color=colours[k],
+                    lw=1.0, ls="-", alpha=0.7,
+                    label=f"{text} + {c}: equals every k = {k} point")
+        else:
+            lo = [_log2_ceil(s) + off["c_min"] for s in s_line]
+            hi = [_log2_ceil(s) + off["c_max"] for s in s_line]
+            ax.fill_between(s_line, lo, hi, step="post", color=colours[k], alpha=0.12, lw=0,
+                            label=f"k = {k} lies between ⌈log₂ s⌉ + {off['c_min']} and "
+                                  f"⌈log₂ s⌉ + {off['c_max']} (bounds, no exact formula)")
         # k = 3: large hollow squares around the small dots of k = 2 where both coincide
         ax.plot([r["s"] for r in rows], [r["bits"] for r in rows], ls="",
                 marker=markers[k], ms=6 if k == 3 else 3.5, mew=1.1,
@@ -81,9 +112,34 @@ def plot(data: dict[str, Any]):
     ax.grid(True, axis="y")
     ax.set_xlabel("number of states s (log scale)")
     ax.set_ylabel("mantissa bits needed for exact layers")
-    ax.set_title("Theorem 1: precision grows as ⌈log₂ s⌉ + c")
-    ax.legend(loc="center left", bbox_to_anchor=(0.0, 0.62), ncol=1)
+    ax.set_title("Theorem 1: bits of precision grow as log₂ s + a constant")
+    ax.legend(loc="lower right", fontsize=7)
     return fig
+
+
+def caption(data: dict[str, Any]) -> str:
+    """What the figure draws, and from which data."""
+    parts = []
+    for k in data["symbols"]:
+        off = data["offsets"][str(k)]
+        if off["exact"] is not None:
+            text = FORMS[off["exact"]["form"]][1]
+            parts.append(f"for k = {k} every point equals {text} + {off['exact']['c']}")
+        else:
+            parts.append(f"for k = {k} no formula of that form fits every point; they lie "
+                         f"between ⌈log₂ s⌉ + {off['c_min']} and ⌈log₂ s⌉ + {off['c_max']} "
+                         f"(shaded)")
+    body = "; ".join(parts)
+    f16 = data["float16_first_inexact_s"]["2"]
+    f32 = all(r["bits"] <= data["mantissa_bits"]["float32"] for r in data["rows"])
+    return (f"Mantissa bits (implicit bit included) that keep every layer of the compiled "
+            f"patch network exact (CompiledTM.bits, a proven bound), for one seeded random "
+            f"machine per s = 1..{data['s_max']} and k = 2, 3 (every transition defined). "
+            f"{body[0].upper()}{body[1:]}. Horizontal lines: the mantissa widths of float16 "
+            f"and float32; "
+            + (f"float16 is too narrow from s = {f16} (k = 2)" if f16 else "float16 suffices")
+            + ("; float32 holds every point." if f32 else
+               "; some points need more than float32."))
 
 
 def make(out_dir: Path | str, quick: bool = True, seed: int = 0) -> list[Path]:
@@ -97,4 +153,4 @@ def make(out_dir: Path | str, quick: bool = True, seed: int = 0) -> list[Path]:
     results = {"offsets": data["offsets"], "mantissa_bits": data["mantissa_bits"],
                "float16_first_inexact_s": data["float16_first_inexact_s"]}
     return style.publish(out_dir, NAME, plot, data, seed=seed, params=params, results=results,
-                         files=files)
+                         files=files, caption=caption(data))

@@ -147,9 +147,19 @@ def make(out_dir: Path | str, quick: bool = True, seed: int = 0) -> list[Path]:
               "engine": data["engine"], "quick": quick}
     results = {"comparison": data["comparison"], "halted": data["halted"],
                "final_step": data["final_step"]}
+    cmp_ = data["comparison"]
+    caption = (f"Space-time diagram of {data['machine']}: row 0 of the tape at every step "
+               f"0..{data['final_step']}, from the reference simulator beside the "
+               f"configurations decoded from the compiled RCNN's rollout ({data['engine']}, one "
+               f"layer per step); compared configuration by configuration (step, state, "
+               f"head, tape): {cmp_['configurations_compared']} compared, "
+               + ("identical." if cmp_["identical"] else
+                  f"first difference {cmp_['first_difference']} (not drawn)."))
+    files.append(style.write_caption(out_dir, NAME, caption))
     # provenance first: a mismatch is on record even though plot() then refuses to draw
     prov = style.provenance(out_dir, NAME, seed=seed, params=params, results=results,
-                            files=[*files, Path(f"{NAME}.pdf"), Path(f"{NAME}.png")])
+                            files=[*files, Path(f"{NAME}.pdf"), Path(f"{NAME}.png")],
+                            caption=caption)
     with style.style():
         fig = plot(data)
         files += style.save(fig, out_dir, NAME)

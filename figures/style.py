@@ -109,12 +109,14 @@ def versions() -> dict[str, str]:
 
 def provenance(out_dir: Path | str, name: str, *, seed: int, params: Mapping[str, Any],
                results: Mapping[str, Any] | None = None,
-               files: Sequence[Path] = ()) -> Path:
-    """Write the sidecar ``<name>.json``: seed, parameters, key results, versions, files."""
+               files: Sequence[Path] = (), caption: str = "") -> Path:
+    """Write the sidecar ``<name>.json``: the caption (what is drawn, from which data), seed,
+    parameters, key results, versions, files."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     record = {
         "figure": name,
+        "caption": caption,
         "seed": seed,
         "params": dict(params),
         "results": dict(results or {}),
@@ -151,10 +153,23 @@ def write_csv(out_dir: Path | str, name: str, rows: Sequence[Mapping[str, Any]])
 
 def publish(out_dir: Path | str, name: str, plot: Callable[[Any], Figure], data: Any, *,
             seed: int, params: Mapping[str, Any], results: Mapping[str, Any],
-            files: list[Path]) -> list[Path]:
+            files: list[Path], caption: str = "") -> list[Path]:
     """Plot ``data`` in the shared style, save PDF and PNG, then write the provenance record
-    listing every file written (``files`` holds the data files written before plotting)."""
+    listing every file written (``files`` holds the data files written before plotting).
+
+    ``caption`` says what the figure draws and from which data, in words, with the numbers
+    of this run; it goes into the provenance record and into ``<name>.caption.txt`` (the
+    docs quote it), so a figure and its caption come from the same run."""
     with style():
         files = files + save(plot(data), out_dir, name)
+    if caption:
+        files.append(write_caption(out_dir, name, caption))
     return [*files, provenance(out_dir, name, seed=seed, params=params, results=results,
-                               files=files)]
+                               files=files, caption=caption)]
+
+
+def write_caption(out_dir: Path | str, name: str, caption: str) -> Path:
+    """Write ``<name>.caption.txt`` (one paragraph, the figure's caption)."""
+    path = Path(out_dir) / f"{name}.caption.txt"
+    path.write_text(caption.strip() + "\n", encoding="utf-8")
+    return path

@@ -1,8 +1,9 @@
 """Runnable illustrations of Claim 1 (dovetailing ``(s,k)``-Turing-optimal learners into one
 Turing-optimal learner) and Claim 2 (a Turing-optimal-style learner PAC-learns parities).
 
-Both are *toys of our design* (the paper's Algorithm 2 is in its appendix A, not restated in
-PAPER.md); they exercise the selection-by-validation mechanism, they do not prove the claims.
+Both are *toys of our design* (the paper's Algorithm 2 is in its appendix A, which
+docs/paper.md §6 does not restate); they exercise the selection-by-validation mechanism,
+they do not prove the claims.
 
 Claim 1 toy. Inputs ``x in {-1,1}^d`` (``d = 8``) are coded as bitmasks ``u`` (bit ``i`` set iff
 ``x_i = -1``); the target distributions are ``D_{S,eta}``: ``u`` uniform, label the parity

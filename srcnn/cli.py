@@ -55,13 +55,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
 
-    from srcnn import circuit_cmd, compile_cmd, figures_cmd, learn_cmd, simulate_cmd
+    from srcnn import circuit_cmd, compile_cmd, explain_cmd, figures_cmd, learn_cmd, simulate_cmd
 
     simulate_cmd.add_parser(sub)
     compile_cmd.add_parser(sub)
     _add_verify(sub)
     for module in (circuit_cmd, learn_cmd, figures_cmd):
         module.add_parser(sub)
+    explain_cmd.add_parser(sub)
     return parser
 
 
@@ -88,6 +89,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"srcnn {args.command}: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader went away (`srcnn explain bb2 | head`): not an error
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
 
 
 if __name__ == "__main__":

@@ -46,3 +46,25 @@ def load_machine_arg(spec: str):
         return load_machine(spec)
     except MachineError as e:
         raise UsageError(str(e)) from None
+
+
+def compile_learner_arg(spec: str, work_columns: int = 1):
+    """The compiled learner named by a command-line argument: a library learner name or a
+    learner machine file (``.tm``); :class:`UsageError` if it is neither or does not
+    compile."""
+    from pathlib import Path
+
+    from constructions.learner import LearnerError, compile_learner_file, compile_library_learner
+    from constructions.tm import CompileError
+    from simulators.assembler import AssemblyError
+    from simulators.learner_tape import LIBRARY_LEARNERS, LearnerTapeError
+
+    try:
+        if spec in LIBRARY_LEARNERS:
+            return compile_library_learner(spec)
+        if Path(spec).is_file():
+            return compile_learner_file(spec, work_columns)
+    except (AssemblyError, LearnerTapeError, LearnerError, CompileError) as e:
+        raise UsageError(f"{spec}: {e}") from None
+    raise UsageError(f"unknown learner {spec!r}: not a library learner "
+                     f"({', '.join(LIBRARY_LEARNERS)}) and no such file")

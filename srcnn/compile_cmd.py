@@ -7,7 +7,7 @@ import argparse
 import json
 from pathlib import Path
 
-from srcnn.common import EXIT_OK, UsageError, load_machine_arg
+from srcnn.common import EXIT_OK, UsageError, compile_learner_arg, load_machine_arg
 
 
 def run(args: argparse.Namespace) -> int:
@@ -53,21 +53,12 @@ def write_compiled(compiled, args: argparse.Namespace) -> None:
 
 def _compile_learner(args: argparse.Namespace) -> int:
     """``srcnn compile --learner NAME|FILE``: the Algorithm 1 network of a learner machine."""
-    from constructions.learner import LearnerError, compile_learner_file, compile_library_learner
     from constructions.tm import CompileError
-    from simulators.assembler import AssemblyError
-    from simulators.learner_tape import LIBRARY_LEARNERS, LearnerTapeError
 
+    learner = compile_learner_arg(args.machine)
     try:
-        if args.machine in LIBRARY_LEARNERS:
-            learner = compile_library_learner(args.machine)
-        elif Path(args.machine).is_file():
-            learner = compile_learner_file(args.machine)
-        else:
-            raise UsageError(f"unknown learner {args.machine!r}: not a library learner "
-                             f"({', '.join(LIBRARY_LEARNERS)}) and no such file")
         learner.check_dtype(args.dtype)
-    except (AssemblyError, LearnerTapeError, LearnerError, CompileError) as e:
+    except CompileError as e:
         raise UsageError(str(e)) from None
     meta = learner.metadata()
     write_compiled(learner, args)

@@ -1,6 +1,6 @@
 """``srcnn figures``: regenerate the figures (PDF + PNG, data and provenance sidecars).
 
-    srcnn figures [--quick | --full] [--out DIR] [--seed N] [--only NAME ...]
+    srcnn figures [--quick | --full] [--out DIR] [--seed N] [--only NAME ...] [--train CSV]
 
 Progress goes to stderr; the written paths are printed to stdout, one a line. Bad input is
 one line ``srcnn figures: error: ...`` on stderr, exit 2.
@@ -14,24 +14,37 @@ from pathlib import Path
 
 EXIT_OK, EXIT_USAGE = 0, 2
 DEFAULT_OUT = Path("figures/out")
+QUICK_MINUTES = 5
+"""Wall time of ``srcnn figures --quick`` (all figures, nothing saved to reuse) on an idle
+2-core machine; on one shared with other jobs (load 7-12) it took 14.4 minutes."""
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """Register ``figures`` on the ``srcnn`` subcommand parsers."""
-    from figures.build import FIGURES
+    from figures.build import FIGURES, SLOW_FIGURES, TAKES_TRAIN
 
     p = subparsers.add_parser(
         "figures",
-        help="regenerate the figures (architecture, space-time, parameters, precision)",
+        help=f"regenerate the {len(FIGURES)} figures ({', '.join(FIGURES)})",
         description=(
             "Compute the results behind each figure, write them (JSON/CSV) with a provenance "
-            "sidecar (seed, parameters, package versions), then draw every figure as a vector "
-            f"PDF and a PNG. Figures: {', '.join(FIGURES)}."
+            "sidecar (caption, seed, parameters, package versions), then draw every figure as "
+            f"a vector PDF and a PNG. Figures: {', '.join(FIGURES)}."
+        ),
+        epilog=(
+            f"Saved results: {', '.join(SLOW_FIGURES)} train networks by SGD (minutes each). "
+            "They reuse saved results made with the same settings and seed, looked for in "
+            "DIR/<name>/, then <repository>/results/<name>/, then ./results/<name>/ (where "
+            "`python -m training.<name> --out results/<name>` writes them); otherwise they "
+            "train again."
         ),
     )
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--quick", action="store_true",
-                      help="smaller sweeps, about half a minute (default)")
+                      help=f"smaller sweeps (default): all {len(FIGURES)} figures take about "
+                           f"{QUICK_MINUTES} minutes on an idle 2-core machine (longer when "
+                           f"it is shared), most of it training the SGD experiments "
+                           f"({', '.join(SLOW_FIGURES)}); the others take seconds")
     mode.add_argument("--full", action="store_true",
                       help="larger sweeps (precision to s = 64, bigger built modules)")
     p.add_argument("--out", type=Path, default=DEFAULT_OUT, metavar="DIR",
@@ -39,6 +52,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     p.add_argument("--seed", type=int, default=0, help="seed of every random choice (default 0)")
     p.add_argument("--only", nargs="+", metavar="NAME",
                    help=f"build only these figures ({', '.join(FIGURES)})")
+    p.add_argument("--train", type=Path, metavar="FILE.csv",
+                   help=f"draw the {', '.join(TAKES_TRAIN)} figure from this training set "
+                        "(one example per line: d values in {-1,1}, then the label) instead "
+                        "of a random one; use with --only memory")
     p.set_defaults(func=run)
     return p
 
@@ -60,13 +77,28 @@ def run(args: argparse.Namespace) -> int:
                   f"{', '.join(FIGURES)}", file=sys.stderr)
             return EXIT_USAGE
         only = [n.removeprefix("fig_") for n in only]
+    if args.train is not None:
+        from figures.build import TAKES_TRAIN
+        from simulators.datasets import DatasetError, read_train
+
+        chosen = only if only is not None else list(FIGURES)
+        if any(n not in TAKES_TRAIN for n in chosen):
+            print(f"srcnn figures: error: --train draws the {', '.join(TAKES_TRAIN)} figure "
+                  f"from your data; use it with --only {' '.join(TAKES_TRAIN)}",
+                  file=sys.stderr)
+            return EXIT_USAGE
+        try:
+            read_train(args.train)
+        except DatasetError as e:
+            print(f"srcnn figures: error: {e}", file=sys.stderr)
+            return EXIT_USAGE
     if args.out.exists() and not args.out.is_dir():
         print(f"srcnn figures: error: --out {args.out} exists and is not a directory",
               file=sys.stderr)
         return EXIT_USAGE
     try:
         paths = build_all(args.out, quick=not args.full, seed=args.seed, only=only,
-                          progress=_progress)
+                          progress=_progress, train=args.train)
     except OSError as e:
         print(f"srcnn figures: error: cannot write to {args.out}: {e.strerror or e}",
               file=sys.stderr)

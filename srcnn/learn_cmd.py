@@ -2,6 +2,7 @@
 
     srcnn learn LEARNER --train TRAIN.csv --test TEST.csv [--engine reference|rcnn]
                         [--dtype float32|float64] [--steps T] [--work-columns l] [--json]
+                        [--trace [--trace-layers LIST] [--trace-point K]] [--trace-out PNG]
 
 ``--engine rcnn`` builds the learner's RCNN (constructions/learner.py) with
 ``L = 1 + t(m, d)`` layers, fills its memory layer by Algorithm 1 (plain SGD on ``W``, one
@@ -9,6 +10,8 @@ step per training example and the dummy example, gradients by ``loss.backward()`
 all ``L`` layers) and then runs a forward pass per test point. ``--engine reference`` runs
 the learner's plain-Python reference implementation (library learners) or the learner
 machine on the reference grid simulator (machine files). Both print the same JSON.
+``--trace`` (rcnn engine) shows the run from inside: ``W`` after every SGD step, the grid at
+chosen layers, the predictions and, for parity, ``S`` (srcnn/learn_trace.py, docs/explain.md).
 """
 
 from __future__ import annotations
@@ -63,7 +66,18 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
                    help="work columns of the learner tape for a machine file (default 1)")
     p.add_argument("--json", action="store_true",
                    help='print {"predictions", "m", "d", "layers", "grid", '
-                        '"shared_parameters"} as one JSON object')
+                        '"shared_parameters"} as one JSON object (with --trace, also "trace")')
+    t = p.add_argument_group("trace (--engine rcnn): see inside the run")
+    t.add_argument("--trace", action="store_true",
+                   help="print W after every SGD step, the learner's grid at --trace-layers "
+                        "for test point --trace-point (head in brackets), the prediction per "
+                        "test point, and for parity the feature set S the network found")
+    t.add_argument("--trace-layers", default="0,1,L", metavar="LIST",
+                   help="layers to show, comma-separated, L = the last (default 0,1,L)")
+    t.add_argument("--trace-point", type=int, default=1, metavar="K",
+                   help="the test point whose grids are shown (1-based, default 1)")
+    t.add_argument("--trace-out", type=Path, metavar="FILE.png",
+                   help="also draw W after every SGD step as an image (.png or .pdf)")
     p.set_defaults(func=run)
     return p
 
@@ -131,6 +145,23 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_USAGE
 
 
+def _trace(args: argparse.Namespace, learner, X, y, tests, result, Ws, outputs,
+           trace_layers: list[int]) -> dict:
+    """Build the --trace record and write the --trace-out image (one-line error on I/O)."""
+    from srcnn.learn_trace import build_trace, write_trace_image
+
+    if args.trace_out is not None:
+        try:
+            write_trace_image(args.trace_out, learner.name, X, y, result, Ws, outputs,
+                              str(args.train))
+        except (OSError, ValueError) as e:
+            raise _Usage(f"cannot write {args.trace_out}: {getattr(e, 'strerror', None) or e}") \
+                from None
+        print(f"srcnn learn: wrote {args.trace_out}", file=sys.stderr)
+    return build_trace(learner, X, y, tests, result, Ws, outputs, trace_layers,
+                       args.trace_point)
+
+
 def _run(args: argparse.Namespace) -> int:
     import torch
 
@@ -158,6 +189,20 @@ def _run(args: argparse.Namespace) -> int:
         raise _Usage(f"this run needs about {work:,} network cell updates (L = {layers:,} "
                      f"layers on a {rows} x {cols} grid, {m + 1} SGD steps and {len(tests)} "
                      f"test points); the limit is {MAX_CELL_UPDATES:,}")
+    tracing = args.trace or args.trace_out is not None
+    if tracing:
+        from srcnn.learn_trace import TraceError, parse_layers
+
+        if args.engine != "rcnn":
+            raise _Usage("--trace and --trace-out show the network: use --engine rcnn")
+        if not 1 <= args.trace_point <= len(tests):
+            raise _Usage(f"--trace-point {args.trace_point} is not a test point of "
+                         f"{args.test} (it has {len(tests)})")
+        try:
+            trace_layers = parse_layers(args.trace_layers, layers)
+        except TraceError as e:
+            raise _Usage(str(e)) from None
+    trace = None
     if args.engine == "reference":
         predictions = _reference(learner, library, X, y, tests, args.steps)
     else:
@@ -176,8 +221,15 @@ def _run(args: argparse.Namespace) -> int:
                 bar_t.update(n)
 
         try:
-            result = learn(learner, X, y, tests, dtype, steps=args.steps, on_step=on_step,
-                           on_batch=on_batch)
+            if tracing:
+                from constructions.explorer import learn_with_trace
+
+                result, Ws, outputs = learn_with_trace(learner, X, y, tests, dtype,
+                                                       steps=args.steps, on_step=on_step,
+                                                       on_batch=on_batch)
+            else:
+                result = learn(learner, X, y, tests, dtype, steps=args.steps,
+                               on_step=on_step, on_batch=on_batch)
         except LearnerError as e:
             raise _Usage(str(e)) from None
         finally:
@@ -190,11 +242,20 @@ def _run(args: argparse.Namespace) -> int:
                   f"{result.train_outputs[bad[0]]!r}, not 0 (Lemma 1 (1) violated)",
                   file=sys.stderr)
         predictions = result.predictions
+        if tracing:
+            trace = _trace(args, learner, X, y, tests, result, Ws, outputs, trace_layers)
     record = {"predictions": [int(v) for v in predictions], "m": m, "d": d, "layers": layers,
               "grid": [rows, cols], "shared_parameters": learner.n_shared_parameters}
+    if trace is not None and args.trace:
+        record["trace"] = trace
     if args.json:
         print(json.dumps(record))
     else:
+        if trace is not None and args.trace:
+            from srcnn.learn_trace import trace_text
+
+            print(trace_text(trace, d, tests))
+            print()
         print(f"learner  {learner.name}  (engine {args.engine}"
               + (f", {args.dtype})" if args.engine == "rcnn" else ")"), file=sys.stderr)
         print(f"data     m = {m} examples, d = {d} features, {len(tests)} test points",

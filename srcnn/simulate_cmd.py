@@ -107,13 +107,50 @@ def _spacetime(machine, configs: list) -> str:
     return "\n".join(lines)
 
 
+def codes_printer(machine) -> Callable[[object], None]:
+    """``--codes``: print each configuration as it arrives (streamed, nothing kept): the
+    decoded cells beside the cell values the network holds for them, ``code = symbol +
+    k*head + 2k*state`` (constructions/tm.py). For the network engines these are the raw
+    grid values: the engine decodes a grid only if every cell holds exactly a valid code
+    and there is one head, and encoding the decoded configuration gives that grid back."""
+    from constructions.tm import _state_digit, tm_encoding
+
+    enc = tm_encoding(machine.n_states, machine.n_symbols)
+    k = machine.n_symbols
+    print(f"  step state | decoded (head in brackets) | cell values, code = symbol + {k}*head "
+          f"+ {2 * k}*state")
+
+    def show(cfg) -> None:
+        cells = [*cfg.tape, cfg.head]
+        rows = range(min(r for r, _ in cells), max(r for r, _ in cells) + 1)
+        lo, hi = min(c for _, c in cells), max(c for _, c in cells)
+        state = machine.state_name(cfg.state)
+        for i, r in enumerate(rows):
+            sym, val = [], []
+            for c in range(lo, hi + 1):
+                a = cfg.tape.get((r, c), 0)
+                here = (r, c) == cfg.head
+                name = machine.symbol_names[a]
+                sym.append(f"[{name}]" if here else f" {name} ")
+                val.append(str(enc.encode(symbol=a, head=1, state=_state_digit(machine,
+                                                                               cfg.state))
+                               if here else enc.encode(symbol=a)))
+            lead = f"{cfg.steps:>6} {state:>5}" if i == 0 else " " * 12
+            where = "" if machine.is_one_dimensional else f"row {r:>3} "
+            print(f"{lead} | {where}col {lo:>3}: {''.join(sym)} | {' '.join(val)}", flush=True)
+    return show
+
+
 def run(args: argparse.Namespace) -> int:
     from simulators.formats import summarize
 
     machine = load_machine_arg(args.machine)
     configs: list = []
-    final = ENGINES[args.engine](machine, args.steps, args.dtype,
-                                 configs.append if args.show else None)
+    on_step = configs.append if args.show else None
+    if args.codes:
+        printer = codes_printer(machine)
+        on_step = printer if on_step is None else (lambda c: (configs.append(c), printer(c)))
+    final = ENGINES[args.engine](machine, args.steps, args.dtype, on_step)
     summary = summarize(machine, final)
     if args.show:
         print(_spacetime(machine, configs))
@@ -151,5 +188,9 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--show", action="store_true",
                    help="print the space-time diagram of row 0 (head in brackets, state left)")
+    p.add_argument("--codes", action="store_true",
+                   help="print every step as it happens: the decoded cells beside the cell "
+                        "values the network holds (code = symbol + k*head + 2k*state; "
+                        "`srcnn explain MACHINE` prints the whole table)")
     p.set_defaults(func=run)
     return p

@@ -117,3 +117,54 @@ def test_cli_out_is_a_file_is_exit_2(tmp_path, capsys):
     code = figures_cmd.run(_parse(["figures", "--out", str(target)]))
     _, err = capsys.readouterr()
     assert code == 2 and "not a directory" in err
+
+
+def test_every_fast_figure_has_a_caption(built):
+    """Each caption says what is drawn, from which data, in provenance and in a .txt."""
+    out, paths, _ = built
+    for name in FAST:
+        prov = json.loads((out / f"fig_{name}.json").read_text())
+        text = (out / f"fig_{name}.caption.txt").read_text().strip()
+        assert prov["caption"] == text and len(text) > 100, name
+        assert out / f"fig_{name}.caption.txt" in paths
+    memory = (out / "fig_memory.caption.txt").read_text()
+    assert "random dataset" in memory and "y_a·x_a,1" in memory
+    precision = json.loads((out / "fig_precision_data.json").read_text())
+    assert precision["offsets"]["2"]["exact"] == {"form": "floor", "c": 8}
+    assert "every point equals ⌊log₂ s⌋ + 8" in (out / "fig_precision.caption.txt").read_text()
+    arch = json.loads((out / "fig_architecture_data.json").read_text())
+    assert set(arch["z"]) <= {-1.0, 1.0} and arch["prediction"] in (-1, 1)
+    cells = {round(3 * v) for row in arch["grid"] for v in row[:arch["d_in"]]}
+    assert cells <= {-1, 1}  # the memory layer holds ±1/3 after Algorithm 1
+
+
+def test_precision_exact_formula_is_only_claimed_when_true():
+    from figures.fig_precision import exact_formula
+
+    rows = [{"s": s, "bits": (s.bit_length() - 1) + 8} for s in range(1, 40)]
+    assert exact_formula(rows) == {"form": "floor", "c": 8}
+    rows[5]["bits"] += 1
+    assert exact_formula(rows) is None
+
+
+def test_trainable_shared_caption_and_plot_name_non_finite_drift():
+    from figures import fig_trainable_shared as fts
+
+    rows = []
+    for net, L in (("majority", 21), ("memorisation", 8)):
+        for eta, drift in ((0.0, 0.0), (1e-6, 3.0), (1e-2, float("inf"))):
+            rows.append({"network": net, "eta_shared": eta, "survival_rate": float(eta == 0),
+                         "drift_max_abs_max": drift, "frac_changed_mean": 0.5 * (eta > 0),
+                         "layers": L, "shared_parameters": 100,
+                         "test_close_agreement_mean": 1.0 if net == "majority" else None,
+                         "test_sign_agreement_mean": 1.0, "test_exact_agreement_mean": 1.0})
+    data = fts.summarise({"summary": rows, "settings": {"m": 3, "d": 3, "size": "quick"},
+                          "seed": 0, "seeds": [0, 1, 2]})
+    caption = fts.caption(data)
+    assert "majority at η_shared = 1e-2" in caption and "inf or became NaN" in caption
+    from figures import style
+
+    with style.style():
+        fig = fts.plot(data)
+    labels = [t.get_text() for t in fig.axes[1].get_yticklabels()]
+    assert labels[0] == "0 (no drift)" and labels[-1] == "not finite"

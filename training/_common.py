@@ -90,12 +90,25 @@ def sized_settings(quick: bool, quick_settings: Mapping[str, Any], full_settings
     return s
 
 
+def results_dirs(name: str, dirs: Sequence[Path] = ()) -> list[Path]:
+    """Where saved results of experiment ``name`` are looked for: ``dirs`` (e.g. the
+    figures' output directory and the repository's ``results/<name>``), then
+    ``./results/<name>`` in the current directory, where the commands in docs/training.md
+    and docs/tutorial.md write them; duplicates removed, order kept."""
+    out: list[Path] = []
+    for d in [*dirs, Path.cwd() / "results" / name]:
+        if Path(d).resolve() not in [p.resolve() for p in out]:
+            out.append(Path(d))
+    return out
+
+
 def saved_results(name: str, settings: Mapping[str, Any], seed: int,
                   dirs: Sequence[Path], files: Sequence[str]) -> Path | None:
-    """The first of ``dirs`` holding ``files`` whose ``<name>.json`` record was made with
-    exactly these ``settings`` and ``seed`` (so a figure can reuse it), else ``None``."""
+    """The first of :func:`results_dirs` ``(name, dirs)`` holding ``files`` whose
+    ``<name>.json`` record was made with exactly these ``settings`` and ``seed`` (so a
+    figure can reuse it), else ``None``."""
     want = json.loads(json.dumps(dict(settings), default=_default))
-    for d in dirs:
+    for d in results_dirs(name, dirs):
         path = Path(d) / f"{name}.json"
         if not path.exists() or not all((Path(d) / f).exists() for f in files):
             continue
