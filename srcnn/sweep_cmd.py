@@ -38,7 +38,7 @@ def _positive(name: str):
 
 
 def run_machines(args: argparse.Namespace) -> int:
-    from proofs_check.class_sweep import MACHINE_CHECKS, check_chunk, parse_class
+    from proofs_check.class_sweep import MACHINE_CHECKS, parse_class
     from sweeps import Journal, SweepError, cluster, run_ranges
 
     try:
