@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import functools
 import json
+import sys
 from pathlib import Path
 
 from srcnn.common import EXIT_FAIL, EXIT_OK, UsageError
@@ -22,6 +23,7 @@ DEFAULT_CHUNK = 2000
 """Machines per task: about 0.3 s of work on the fast path, so the scheduling overhead
 (about a millisecond per task, docs/sweeps.md) stays well under 1%."""
 MAX_LISTED_FAILURES = 20
+EXIT_INTERRUPTED = 130
 
 
 def _positive(name: str):
@@ -61,7 +63,7 @@ def run_machines(args: argparse.Namespace) -> int:
         report = None
         try:
             if not already:
-                with cluster(args.scheduler, args.workers) as client:
+                with cluster(args.scheduler, args.workers, args.timeout) as client:
                     report = run_ranges(client, task, total, args.chunk, journal,
                                         desc=f"sweep {cls.name}", unit="machine",
                                         time_limit=args.time_limit)
@@ -75,6 +77,11 @@ def run_machines(args: argparse.Namespace) -> int:
             journal.close()
     except SweepError as e:
         raise UsageError(str(e)) from None
+    except KeyboardInterrupt:
+        done = sum(r["stop"] - r["start"] for r in journal.records if r["kind"] == "chunk")
+        print(f"srcnn sweep: interrupted with {done:,} of {total:,} tables recorded in "
+              f"{journal.partial}; run the same command to resume", file=sys.stderr)
+        return EXIT_INTERRUPTED
     summary = {
         "class": cls.name, "tables": cls.size, "check": args.check,
         "sample": params["sample"], "checked": checked, "failed": len(failures),
@@ -154,6 +161,8 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     m.add_argument("--seed", type=int, default=0, help="seed of --sample (default 0)")
     m.add_argument("--scheduler", metavar="tcp://HOST:PORT",
                    help="run on this Dask scheduler instead of an embedded cluster")
+    m.add_argument("--timeout", type=float, default=10.0, metavar="SECONDS",
+                   help="how long to try to reach --scheduler (default 10)")
     m.add_argument("--workers", type=_positive("--workers"),
                    help="processes of the embedded cluster (default: one per core)")
     m.add_argument("--chunk", type=_positive("--chunk"), default=DEFAULT_CHUNK,
