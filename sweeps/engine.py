@@ -56,7 +56,8 @@ def cluster(scheduler: str | None = None, workers: int | None = None,
             timeout: float = DEFAULT_CONNECT_TIMEOUT) -> Iterator[Any]:
     """A ``distributed.Client``: connected to ``scheduler`` (``tcp://HOST:PORT``), or to a
     new embedded ``LocalCluster`` of ``workers`` single-threaded processes (default: one per
-    core). Raises :class:`SweepError` (one line) if the scheduler cannot be reached."""
+    core). Raises :class:`SweepError` (one line) if the scheduler cannot be reached or has
+    no worker within ``timeout`` seconds."""
     try:
         from distributed import Client, LocalCluster
     except ImportError:
@@ -72,6 +73,12 @@ def cluster(scheduler: str | None = None, workers: int | None = None,
             msg = str(e).splitlines()[0] if str(e) else type(e).__name__
             raise SweepError(f"cannot reach the scheduler at {scheduler}: {msg}") from None
         try:
+            try:
+                client.wait_for_workers(1, timeout=timeout)
+            except (OSError, TimeoutError):
+                raise SweepError(f"the scheduler at {scheduler} has no workers (waited "
+                                 f"{timeout:g} s); start some with `dask worker {scheduler}`"
+                                 ) from None
             yield client
         finally:
             client.close()
