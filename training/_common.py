@@ -7,10 +7,12 @@ figure modules read them afterwards.
 from __future__ import annotations
 
 import csv
+import functools
 import json
+import os
 import platform
 import sys
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -38,6 +40,41 @@ def progress(iterable: Iterable, total: int | None = None, desc: str = "") -> It
     except ImportError:  # pragma: no cover - tqdm is a declared dependency
         return iterable
     return tqdm(iterable, total=total, desc=desc, file=sys.stderr, leave=False)
+
+
+GRID_ENV = ("SRCNN_SWEEP", "SRCNN_SWEEP_SCHEDULER", "SRCNN_SWEEP_WORKERS")
+"""Environment variables that steer :func:`run_grid`: ``SRCNN_SWEEP=dask`` or ``=local``
+forces one executor; ``SRCNN_SWEEP_SCHEDULER=tcp://HOST:PORT`` runs on a Dask cluster;
+``SRCNN_SWEEP_WORKERS=N`` sizes the embedded one."""
+
+
+def run_grid(fn: Callable[[Any], Any], points: Sequence[Any], settings: Mapping[str, Any],
+             desc: str = "") -> list[Any]:
+    """``[fn(p) for p in points]``, in order: the one way the experiments run their grids.
+
+    ``--full`` grids (``settings["size"] == "full"``) go through the sweep layer
+    (:mod:`sweeps`: an embedded Dask cluster of one process per core, or the scheduler in
+    ``SRCNN_SWEEP_SCHEDULER``); quick grids run in this process. ``SRCNN_SWEEP=dask|local``
+    overrides the choice. Every grid point seeds its own randomness and runs torch on one
+    thread, so both executors give the same results (tests/test_sweep_grid.py)."""
+    mode = os.environ.get("SRCNN_SWEEP", "")
+    scheduler = os.environ.get("SRCNN_SWEEP_SCHEDULER") or None
+    use_dask = mode == "dask" or (mode != "local" and (settings.get("size") == "full"
+                                                       or scheduler is not None))
+    if not use_dask:
+        shown = progress(points, total=len(points), desc=desc) if desc else points
+        return [fn(p) for p in shown]
+    from sweeps import cluster, map_items
+
+    workers = os.environ.get("SRCNN_SWEEP_WORKERS")
+    with cluster(scheduler, int(workers) if workers else None) as client:
+        return map_items(client, functools.partial(_one_thread, fn), list(points),
+                         desc=desc, unit="run")
+
+
+def _one_thread(fn: Callable[[Any], Any], point: Any) -> Any:
+    torch.set_num_threads(1)
+    return fn(point)
 
 
 def write_json(path: Path, record: Mapping[str, Any]) -> Path:
