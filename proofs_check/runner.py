@@ -93,11 +93,17 @@ def run_all(mode: str = "quick", seed: int = 0, only: list[str] | None = None,
 
     Thorough runs go through the sweep layer (:mod:`sweeps`): one task per check on an
     embedded Dask cluster (``workers`` processes) or on ``scheduler``; the report is the
-    same, in the same order. Quick runs stay in this process."""
+    same, in the same order. Quick runs stay in this process, and so do thorough runs when
+    the ``[sweep]`` extra is not installed."""
     checks = load_checks()
     ids = list(checks) if not only else only
-    if mode == "thorough":
-        return _run_swept(ids, mode, seed, progress, scheduler, workers)
+    if mode == "thorough" or scheduler is not None:
+        from sweeps import available
+
+        if available():
+            return _run_swept(ids, mode, seed, progress, scheduler, workers)
+        print("srcnn verify: dask.distributed is not installed (pip install "
+              "'succinct-rcnn[sweep]'); running the checks in this process", file=sys.stderr)
     start = time.perf_counter()
     bar = None
     if progress and sys.stderr.isatty():

@@ -88,6 +88,7 @@ def run_machines(args: argparse.Namespace) -> int:
         "failures": failures[:MAX_LISTED_FAILURES], "complete": complete,
         "task_errors": [] if report is None else report.errors,
         "out": str(args.out if complete else journal.partial),
+        "workers": None, "seconds": None, "checked_this_run": 0, "machines_per_second": None,
     }
     if report is not None:
         summary.update(workers=report.workers, seconds=round(report.seconds, 3),
@@ -118,7 +119,7 @@ def _print(summary: dict, as_json: bool) -> None:
         print(f"  FAIL #{f['index']} {f['machine']}: {f['reason']}")
     for e in summary["task_errors"]:
         print(f"  TASK ERROR [{e['start']}, {e['stop']}): {e['error']}")
-    if "seconds" in summary:
+    if summary["seconds"] is not None:
         rate = summary["machines_per_second"]
         print(f"this run: {summary['checked_this_run']:,} tables in {summary['seconds']:.1f} s"
               f" on {summary['workers']} worker(s)"

@@ -6,8 +6,15 @@ This package depends on nothing else in the project (only on dask.distributed, t
 standard library), so every layer of the project may use it. See docs/sweeps.md.
 """
 
-from sweeps.engine import SweepReport, SweepTaskError, cluster, map_items, run_ranges
+from sweeps.engine import (
+    SweepReport,
+    SweepTaskError,
+    available,
+    cluster,
+    map_items,
+    run_ranges,
+)
 from sweeps.journal import Journal, SweepError, read_records
 
-__all__ = ["Journal", "SweepError", "SweepReport", "SweepTaskError", "cluster", "map_items",
-           "read_records", "run_ranges"]
+__all__ = ["Journal", "SweepError", "SweepReport", "SweepTaskError", "available", "cluster",
+           "map_items", "read_records", "run_ranges"]

@@ -47,6 +47,13 @@ class SweepReport:
     complete: bool = False
 
 
+def available() -> bool:
+    """Whether dask.distributed is installed (the ``[sweep]`` extra)."""
+    import importlib.util
+
+    return importlib.util.find_spec("distributed") is not None
+
+
 def default_workers() -> int:
     return max(1, os.cpu_count() or 1)
 

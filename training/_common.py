@@ -61,10 +61,15 @@ def run_grid(fn: Callable[[Any], Any], points: Sequence[Any], settings: Mapping[
     scheduler = os.environ.get("SRCNN_SWEEP_SCHEDULER") or None
     use_dask = mode == "dask" or (mode != "local" and (settings.get("size") == "full"
                                                        or scheduler is not None))
+    from sweeps import available, cluster, map_items
+
+    if use_dask and not available():
+        print("dask.distributed is not installed (pip install 'succinct-rcnn[sweep]'); "
+              "running the grid in this process", file=sys.stderr)
+        use_dask = False
     if not use_dask:
         shown = progress(points, total=len(points), desc=desc) if desc else points
         return [fn(p) for p in shown]
-    from sweeps import cluster, map_items
 
     workers = os.environ.get("SRCNN_SWEEP_WORKERS")
     with cluster(scheduler, int(workers) if workers else None) as client:
