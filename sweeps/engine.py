@@ -93,14 +93,34 @@ def cluster(scheduler: str | None = None, workers: int | None = None,
     n = workers if workers is not None else default_workers()
     if n < 1:
         raise SweepError(f"--workers must be >= 1, got {n}")
-    local = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                         dashboard_address=None, silence_logs=logging.ERROR)
+    with _workers_ignore_ctrl_c():
+        local = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                             dashboard_address=None, silence_logs=logging.ERROR)
     client = Client(local, set_as_default=False)
     try:
         yield client
     finally:
         client.close()
         local.close()
+
+
+@contextlib.contextmanager
+def _workers_ignore_ctrl_c() -> Iterator[None]:
+    """Start processes with SIGINT ignored (an ignored signal stays ignored in a child, and
+    Python then installs no KeyboardInterrupt handler): Ctrl-C on a terminal reaches the
+    whole process group, and only this process should handle it, by cancelling the tasks
+    and closing the cluster, not every worker with a traceback of its own."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    old = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, old)
 
 
 def _bar(total: int, initial: int, desc: str, unit: str, show: bool | None):
