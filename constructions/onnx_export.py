@@ -198,19 +198,26 @@ def learner_model(learner, dtype: str = "float32", source: str = ""):
 
 
 def save_onnx(model, path: str | Path) -> None:
-    """Write ``model`` to ``path`` atomically (a temp file in the same directory, renamed):
-    a failed write leaves no file that looks complete."""
+    """Write ``model`` to ``path`` atomically (see :func:`write_atomically`)."""
+    write_atomically(path, lambda tmp: tmp.write_bytes(model.SerializeToString()))
+
+
+def write_atomically(path: str | Path, write: Callable[[Path], None]) -> None:
+    """``write(tmp)`` into a temporary file beside ``path``, then rename it to ``path``: a
+    failed or interrupted write leaves no file that looks complete (used by both export
+    formats of ``srcnn compile``). OSError if the directory cannot be written."""
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    tmp = Path(name)
     try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(model.SerializeToString())
+        write(tmp)
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)  # mkstemp's 0600 would hide the file from others
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
 
 

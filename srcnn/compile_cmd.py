@@ -52,7 +52,10 @@ def write_compiled(compiled, args: argparse.Namespace) -> None:
         if output_format(args) == "onnx":
             _write_onnx(compiled, args)
         else:
-            save_compiled(compiled, args.output, args.dtype, source=args.machine)
+            from constructions.onnx_export import write_atomically
+
+            write_atomically(args.output, lambda tmp: save_compiled(
+                compiled, tmp, args.dtype, source=args.machine))
     except OSError as e:
         raise UsageError(f"cannot write {args.output}: {e.strerror or e}") from None
 

@@ -172,6 +172,8 @@ def test_bad_output_path_and_dtype_are_one_line_errors(tmp_path, capsys) -> None
     target.mkdir()  # a directory where the file should go: the rename fails
     code, _, err = run_cli(capsys, "compile", "bb2", "--format", "onnx", "-o", str(target))
     assert code == 2 and err.count("\n") == 1 and "cannot write" in err
+    code, _, err = run_cli(capsys, "compile", "bb2", "-o", str(target))  # safetensors
+    assert code == 2 and err.count("\n") == 1 and "cannot write" in err
     assert not [p for p in tmp_path.rglob("*") if p.is_file()]  # no temp file left behind
     code, _, err = run_cli(capsys, "simulate", "bb2", "--engine", "onnx", "--dtype", "float64")
     assert code == 2 and err.count("\n") == 1 and "float64" in err
