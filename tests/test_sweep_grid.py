@@ -3,6 +3,7 @@ same results as in this process (training/_common.run_grid, proofs_check/runner.
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 
@@ -54,6 +55,33 @@ def test_learn_step_grid_on_dask_equals_in_process(monkeypatch) -> None:
     a, b = _both(monkeypatch, lambda: ls.run(s, 5, None))
     assert len(a["width_sweep"]) == 2
     assert _untimed(a["width_sweep"]) == _untimed(b["width_sweep"])
+
+
+def test_a_journaled_grid_resumes_without_redoing_points(tmp_path, monkeypatch) -> None:
+    from training._common import run_grid
+
+    monkeypatch.setenv("SRCNN_SWEEP", "local")
+    monkeypatch.setenv("SRCNN_SWEEP_JOURNAL", str(tmp_path))
+    calls: list[int] = []
+
+    def point(p: int, stop_at: int | None = None):
+        if p == stop_at:
+            raise KeyboardInterrupt  # as if Ctrl-C hit during point 3
+        calls.append(p)
+        return {"p": p, "w": np.arange(3.0) / (p + 1)}
+
+    settings = {"size": "full", "lr": 0.1}
+    with pytest.raises(KeyboardInterrupt):
+        run_grid(lambda p: point(p, 3), list(range(6)), settings, "toy grid")
+    assert calls == [0, 1, 2] and (tmp_path / "toy_grid.grid.jsonl.partial").exists()
+    got = run_grid(point, list(range(6)), settings, "toy grid")
+    assert calls == [0, 1, 2, 3, 4, 5]  # 0..2 came from the journal
+    assert [g["p"] for g in got] == list(range(6))
+    np.testing.assert_array_equal(got[5]["w"], np.arange(3.0) / 6)  # arrays come back exact
+    assert run_grid(point, list(range(6)), settings, "toy grid")[2]["p"] == 2
+    assert calls == [0, 1, 2, 3, 4, 5]  # complete: nothing runs again
+    with pytest.raises(Exception, match="other parameters"):
+        run_grid(point, list(range(6)), {**settings, "lr": 0.2}, "toy grid")
 
 
 @pytest.mark.parametrize("ids", [["def5-shared-parameters", "thm1-weight-set"]])

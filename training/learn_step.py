@@ -561,7 +561,8 @@ def run(settings: dict[str, Any], seed: int, out: Path | None = None,
             f"exact={cons_eval['exact']}")
         learned: dict[tuple[int, int], dict[str, np.ndarray]] = {}
         points = [(mult, s) for mult in settings["mults"] for s in seeds]
-        trained = run_grid(functools.partial(_train_point, task, settings), points, settings)
+        trained = run_grid(functools.partial(_train_point, task, settings), points, settings,
+                           f"learn_step {tname}")
         for (mult, s), (arrays, res) in zip(points, trained):
             hidden = (mult * task.hidden[0], mult * task.hidden[1])
             lr = learning_rate(settings, mult)
