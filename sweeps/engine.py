@@ -135,6 +135,8 @@ def _bar(total: int, initial: int, desc: str, unit: str, show: bool | None):
 
 
 def _task_error(future: Any) -> str:
+    if future.status == "cancelled":
+        return "cancelled (its worker or the scheduler went away)"
     exc = future.exception()
     tb = future.traceback()
     where = "".join(traceback.format_tb(tb)[-2:]).strip() if tb is not None else ""
