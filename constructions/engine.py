@@ -87,8 +87,13 @@ def run_network(
     chunk: int = 256,
     on_step: Callable[[Configuration], None] | None = None,
     max_cell_updates: int | None = None,
+    stepper: Callable[[np.ndarray, int], list[np.ndarray]] | None = None,
 ) -> Configuration:
     """Run ``ctm`` through the network until it halts or ``max_steps`` layers have run.
+
+    ``stepper`` (``(grid, n) -> the n grids after 1..n layers``) runs the layers on another
+    executor (e.g. onnxruntime, :func:`constructions.onnx_export.onnx_stepper`); by default
+    the layers run on ``engine``. The grid growth, head tracking and decoding are the same.
 
     Every intermediate grid is checked to hold exactly one head (and, with ``on_step``,
     decoded and handed to the callback, e.g. for step-by-step comparison). The number of
@@ -103,7 +108,7 @@ def run_network(
     c0, c1 = min(c for _, c in cells), max(c for _, c in cells)
     origin = (-r0, -c0)
     grid = ctm.encode(cfg, (r1 - r0 + 1, c1 - c0 + 1), origin).astype(np.float64)
-    step_fn = _stepper(ctm, engine)
+    step_fn = _stepper(ctm, engine) if stepper is None else stepper
     if engine == "exact":
         chunk = min(chunk, 8)  # keep the exact grid close to the tape's extent
     done = cfg.steps

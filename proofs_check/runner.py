@@ -81,11 +81,29 @@ def _run_one(chk: Check, mode: str, seed: int) -> dict[str, Any]:
             "duration_s": round(time.perf_counter() - start, 3)}
 
 
+def run_check(cid: str, mode: str, seed: int) -> dict[str, Any]:
+    """One check by id, in this process or on a sweep worker (which imports the checks)."""
+    return _run_one(load_checks()[cid], mode, seed)
+
+
 def run_all(mode: str = "quick", seed: int = 0, only: list[str] | None = None,
-            progress: bool = True) -> dict[str, Any]:
-    """Run the checks (all, or ``only`` these ids) and return the report dict."""
+            progress: bool = True, scheduler: str | None = None,
+            workers: int | None = None) -> dict[str, Any]:
+    """Run the checks (all, or ``only`` these ids) and return the report dict.
+
+    Thorough runs go through the sweep layer (:mod:`sweeps`): one task per check on an
+    embedded Dask cluster (``workers`` processes) or on ``scheduler``; the report is the
+    same, in the same order. Quick runs stay in this process, and so do thorough runs when
+    the ``[sweep]`` extra is not installed."""
     checks = load_checks()
     ids = list(checks) if not only else only
+    if mode == "thorough" or scheduler is not None:
+        from sweeps import available
+
+        if available():
+            return _run_swept(ids, mode, seed, progress, scheduler, workers)
+        print("srcnn verify: dask.distributed is not installed (pip install "
+              "'succinct-rcnn[sweep]'); running the checks in this process", file=sys.stderr)
     start = time.perf_counter()
     bar = None
     if progress and sys.stderr.isatty():
@@ -103,6 +121,27 @@ def run_all(mode: str = "quick", seed: int = 0, only: list[str] | None = None,
         bar.close()
     return {"claims": claims, "mode": mode, "seed": seed, "versions": versions(),
             "duration_s": round(time.perf_counter() - start, 3)}
+
+
+def _run_swept(ids: list[str], mode: str, seed: int, progress: bool, scheduler: str | None,
+               workers: int | None) -> dict[str, Any]:
+    import functools
+
+    from sweeps import cluster, map_items
+
+    start = time.perf_counter()
+    with cluster(scheduler, workers) as client:
+        claims = map_items(client, functools.partial(_run_check_item, mode=mode, seed=seed),
+                           ids, keys=ids, desc="srcnn verify", unit="check",
+                           progress=progress and sys.stderr.isatty())
+    return {"claims": claims, "mode": mode, "seed": seed, "versions": versions(),
+            "duration_s": round(time.perf_counter() - start, 3),
+            "executor": {"scheduler": scheduler or "embedded",
+                         "workers": workers if scheduler is None else None}}
+
+
+def _run_check_item(cid: str, mode: str, seed: int) -> dict[str, Any]:
+    return run_check(cid, mode, seed)
 
 
 def table(report: dict[str, Any]) -> str:
@@ -137,9 +176,9 @@ def markdown(report: dict[str, Any]) -> str:
 
 
 def run_checks(mode: str, json_path: Path | None, markdown_path: Path | None,
-               seed: int) -> int:
+               seed: int, scheduler: str | None = None, workers: int | None = None) -> int:
     """The ``srcnn verify`` command: exit code 0 iff every check passes."""
-    report = run_all(mode, seed)
+    report = run_all(mode, seed, scheduler=scheduler, workers=workers)
     print(table(report))
     if json_path is not None:
         Path(json_path).write_text(json.dumps(report, indent=1) + "\n")

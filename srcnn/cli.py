@@ -21,11 +21,16 @@ __all__ = ["EXIT_FAIL", "EXIT_OK", "EXIT_USAGE", "build_parser", "main"]
 # --------------------------------------------------------------------------- verify
 def cmd_verify(args: argparse.Namespace) -> int:
     from proofs_check.runner import run_checks
+    from sweeps import SweepError
 
-    return run_checks(
-        mode="thorough" if args.thorough else "quick",
-        json_path=args.json, markdown_path=args.markdown, seed=args.seed,
-    )
+    try:
+        return run_checks(
+            mode="thorough" if args.thorough else "quick",
+            json_path=args.json, markdown_path=args.markdown, seed=args.seed,
+            scheduler=args.scheduler, workers=args.workers,
+        )
+    except SweepError as e:
+        raise UsageError(str(e)) from None
 
 
 def _add_verify(sub: argparse._SubParsersAction) -> None:
@@ -40,6 +45,10 @@ def _add_verify(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", type=Path, metavar="FILE", help="write the JSON report here")
     p.add_argument("--markdown", type=Path, metavar="FILE", help="write a Markdown report here")
     p.add_argument("--seed", type=int, default=0, help="seed of every random choice (default 0)")
+    p.add_argument("--scheduler", metavar="tcp://HOST:PORT",
+                   help="--thorough: run the checks on this Dask scheduler (docs/sweeps.md)")
+    p.add_argument("--workers", type=int, metavar="N",
+                   help="--thorough: processes of the embedded Dask cluster (default: cores)")
     p.set_defaults(func=cmd_verify)
 
 
@@ -55,12 +64,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
 
-    from srcnn import circuit_cmd, compile_cmd, explain_cmd, figures_cmd, learn_cmd, simulate_cmd
+    from srcnn import (
+        circuit_cmd,
+        compile_cmd,
+        explain_cmd,
+        figures_cmd,
+        learn_cmd,
+        simulate_cmd,
+        sweep_cmd,
+    )
 
     simulate_cmd.add_parser(sub)
     compile_cmd.add_parser(sub)
     _add_verify(sub)
-    for module in (circuit_cmd, learn_cmd, figures_cmd):
+    for module in (circuit_cmd, learn_cmd, figures_cmd, sweep_cmd):
         module.add_parser(sub)
     explain_cmd.add_parser(sub)
     return parser

@@ -1,5 +1,6 @@
 """``srcnn compile``: hand-set the shared weights of a machine or a learner network, print
-what they are, and with ``-o`` write them as safetensors (metadata in the header)."""
+what they are, and with ``-o`` write them as safetensors (metadata in the header) or, with
+``--format onnx``, the whole network as ONNX (metadata in ``metadata_props``)."""
 
 from __future__ import annotations
 
@@ -36,19 +37,47 @@ def run(args: argparse.Namespace) -> int:
         print(f"  bits needed  {meta['bits_needed']}  "
               f"(exact in: {', '.join(meta['exact_dtypes'])})")
         if args.output:
-            print(f"  wrote        {args.output} ({args.dtype})")
+            print(f"  wrote        {args.output} ({output_format(args)}, {args.dtype})")
     return EXIT_OK
 
 
 def write_compiled(compiled, args: argparse.Namespace) -> None:
-    """With ``-o``, write the weights and metadata as safetensors (one-line error on I/O)."""
+    """With ``-o``, write the weights and metadata as safetensors, or with ``--format onnx``
+    the whole network as ONNX (one-line error on I/O)."""
     from constructions.export import save_compiled
 
-    if args.output:
-        try:
-            save_compiled(compiled, args.output, args.dtype, source=args.machine)
-        except OSError as e:
-            raise UsageError(f"cannot write {args.output}: {e.strerror or e}") from None
+    if not args.output:
+        return
+    try:
+        if output_format(args) == "onnx":
+            _write_onnx(compiled, args)
+        else:
+            from constructions.onnx_export import write_atomically
+
+            write_atomically(args.output, lambda tmp: save_compiled(
+                compiled, tmp, args.dtype, source=args.machine))
+    except OSError as e:
+        raise UsageError(f"cannot write {args.output}: {e.strerror or e}") from None
+
+
+def output_format(args: argparse.Namespace) -> str:
+    """``--format``, or else ``onnx`` for a ``.onnx`` output and ``safetensors`` otherwise."""
+    if args.format:
+        return args.format
+    return "onnx" if args.output and args.output.suffix == ".onnx" else "safetensors"
+
+
+def _write_onnx(compiled, args: argparse.Namespace) -> None:
+    try:
+        from constructions import onnx_export
+    except ImportError as e:  # pragma: no cover - the [onnx] extra is missing
+        raise UsageError(str(e)) from None
+    build = onnx_export.learner_model if args.learner else onnx_export.machine_model
+    try:
+        model = build(compiled, args.dtype, source=args.machine)
+    except ImportError as e:
+        raise UsageError(str(e)) from None
+    onnx_export.save_onnx(model, args.output)
 
 
 def _compile_learner(args: argparse.Namespace) -> int:
@@ -74,7 +103,7 @@ def _compile_learner(args: argparse.Namespace) -> int:
     if learner.bound is not None:
         print(f"  depth        L = 1 + t(m, d), e.g. L = {learner.layers(8, 6)} at m = 8, d = 6")
     if args.output:
-        print(f"  wrote        {args.output} ({args.dtype})")
+        print(f"  wrote        {args.output} ({output_format(args)}, {args.dtype})")
     return EXIT_OK
 
 
@@ -89,7 +118,13 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         ),
     )
     p.add_argument("machine", help="bbchallenge string, machine file, or built-in name")
-    p.add_argument("-o", "--output", type=Path, help="safetensors file to write")
+    p.add_argument("-o", "--output", type=Path,
+                   help="file to write: safetensors (default) or ONNX (--format onnx, or a "
+                        ".onnx name)")
+    p.add_argument("--format", choices=("safetensors", "onnx"),
+                   help="safetensors: the shared weights and the metadata; onnx: the whole "
+                        "Definition-5 network (memory layer for learners, the layers as a "
+                        "Loop, head and sum) with the same metadata (docs/onnx.md)")
     p.add_argument("--learner", action="store_true",
                    help="MACHINE is a learner (majority, first_agree, nearest, parity, or a "
                         "learner machine .tm file): compile its Algorithm 1 network "

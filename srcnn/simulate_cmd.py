@@ -71,25 +71,39 @@ def _run_network(engine: str):
 
         _rcnn_budget(steps)
         ctm = _compiled(machine, dtype)
+        stepper = _onnx_stepper(ctm, dtype) if engine == "onnx" else None
         try:
             return run_network(ctm, steps, engine="exact" if engine == "exact" else dtype,
-                               on_step=on_step, max_cell_updates=MAX_RCNN_CELL_UPDATES)
+                               on_step=on_step, max_cell_updates=MAX_RCNN_CELL_UPDATES,
+                               stepper=stepper)
         except BudgetExceeded as e:
             raise UsageError(str(e)) from None
-    run.__doc__ = ("The dense torch network (every cell, every layer)" if engine == "rcnn"
-                   else "The network in exact rational arithmetic")
+    run.__doc__ = {"rcnn": "The dense torch network (every cell, every layer)",
+                   "exact": "The network in exact rational arithmetic",
+                   "onnx": "The exported ONNX network in onnxruntime"}[engine]
     return run
+
+
+def _onnx_stepper(ctm, dtype: str):
+    try:
+        from constructions.onnx_export import onnx_stepper
+
+        return onnx_stepper(ctm, dtype)
+    except (ImportError, ValueError) as e:
+        raise UsageError(str(e)) from None
 
 
 ENGINES: dict[str, Engine] = {
     "reference": run_reference,
     "rcnn": _run_network("rcnn"),
     "exact": _run_network("exact"),
+    "onnx": _run_network("onnx"),
 }
 """Engine name -> runner. Every runner prints the same JSON for the same machine."""
 
-ENGINE_HELP = ("reference simulator, the float RCNN (dense torch), or the RCNN in exact "
-               "rational arithmetic (slow; small runs only)")
+ENGINE_HELP = ("reference simulator, the float RCNN (dense torch), the RCNN in exact "
+               "rational arithmetic (slow; small runs only), or the exported ONNX network in "
+               "onnxruntime (float32 only)")
 
 
 def _spacetime(machine, configs: list) -> str:

@@ -7,10 +7,12 @@ figure modules read them afterwards.
 from __future__ import annotations
 
 import csv
+import functools
 import json
+import os
 import platform
 import sys
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -38,6 +40,66 @@ def progress(iterable: Iterable, total: int | None = None, desc: str = "") -> It
     except ImportError:  # pragma: no cover - tqdm is a declared dependency
         return iterable
     return tqdm(iterable, total=total, desc=desc, file=sys.stderr, leave=False)
+
+
+GRID_ENV = ("SRCNN_SWEEP", "SRCNN_SWEEP_SCHEDULER", "SRCNN_SWEEP_WORKERS", "SRCNN_SWEEP_JOURNAL")
+"""Environment variables that steer :func:`run_grid`: ``SRCNN_SWEEP=dask`` or ``=local``
+forces one executor; ``SRCNN_SWEEP_SCHEDULER=tcp://HOST:PORT`` runs on a Dask cluster;
+``SRCNN_SWEEP_WORKERS=N`` sizes the embedded one; ``SRCNN_SWEEP_JOURNAL=DIR`` streams each
+grid's results to ``DIR/<name>.grid.jsonl`` so an interrupted grid resumes."""
+
+
+def run_grid(fn: Callable[[Any], Any], points: Sequence[Any], settings: Mapping[str, Any],
+             desc: str = "") -> list[Any]:
+    """``[fn(p) for p in points]``, in order: the one way the experiments run their grids.
+
+    ``--full`` grids (``settings["size"] == "full"``) go through the sweep layer
+    (:mod:`sweeps`: an embedded Dask cluster of one process per core, or the scheduler in
+    ``SRCNN_SWEEP_SCHEDULER``); quick grids run in this process. ``SRCNN_SWEEP=dask|local``
+    overrides the choice. Every grid point seeds its own randomness and runs torch on one
+    thread, so both executors give the same results (tests/test_sweep_grid.py). With
+    ``SRCNN_SWEEP_JOURNAL=DIR`` results stream to ``DIR/<desc>.grid.jsonl`` (the settings
+    and the points are its parameters), and a grid run again skips what it recorded."""
+    mode = os.environ.get("SRCNN_SWEEP", "")
+    scheduler = os.environ.get("SRCNN_SWEEP_SCHEDULER") or None
+    use_dask = mode == "dask" or (mode != "local" and (settings.get("size") == "full"
+                                                       or scheduler is not None))
+    from sweeps import Journal, available, cluster, map_items
+
+    if use_dask and not available():
+        print("dask.distributed is not installed (pip install 'succinct-rcnn[sweep]'); "
+              "running the grid in this process", file=sys.stderr)
+        use_dask = False
+    journal = None
+    if os.environ.get("SRCNN_SWEEP_JOURNAL"):
+        name = "".join(c if c.isalnum() else "_" for c in desc or "grid")
+        journal = Journal(Path(os.environ["SRCNN_SWEEP_JOURNAL"]) / f"{name}.grid.jsonl",
+                          {"grid": desc, "settings": dict(settings), "points": list(points)},
+                          len(points))
+        if journal.open():  # complete from an earlier run
+            return [r["result"] for r in journal.records if r["kind"] == "item"]
+    try:
+        if not use_dask:
+            if journal is None:
+                shown = progress(points, total=len(points), desc=desc) if desc else points
+                return [fn(p) for p in shown]
+            results = map_items(None, fn, list(points), journal=journal, desc=desc)
+        else:
+            workers = os.environ.get("SRCNN_SWEEP_WORKERS")
+            with cluster(scheduler, int(workers) if workers else None) as client:
+                results = map_items(client, functools.partial(_one_thread, fn), list(points),
+                                    journal=journal, desc=desc, unit="run")
+        if journal is not None:
+            journal.complete({"points": len(points)})
+        return results
+    finally:
+        if journal is not None:
+            journal.close()
+
+
+def _one_thread(fn: Callable[[Any], Any], point: Any) -> Any:
+    torch.set_num_threads(1)
+    return fn(point)
 
 
 def write_json(path: Path, record: Mapping[str, Any]) -> Path:

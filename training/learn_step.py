@@ -65,6 +65,7 @@ Run: ``python -m training.learn_step --quick --seed 0 --out results/learn_step``
 from __future__ import annotations
 
 import argparse
+import functools
 import itertools
 import math
 import random
@@ -80,7 +81,15 @@ import numpy as np
 import torch
 from torch import nn
 
-from training._common import now, progress, sized_settings, versions, write_csv, write_json
+from training._common import (
+    now,
+    progress,
+    run_grid,
+    sized_settings,
+    versions,
+    write_csv,
+    write_json,
+)
 
 QUICK: dict[str, Any] = {
     "tasks": ["tm_bb2", "eca_110", "eca_30"],
@@ -442,6 +451,14 @@ def train(task: Task, hidden: tuple[int, int], seed: int, settings: dict[str, An
     return arrays, res
 
 
+def _train_point(task: Task, settings: dict[str, Any], point: tuple[int, int]
+                 ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """One grid point (width multiplier, seed) of the width sweep."""
+    mult, s = point
+    hidden = (mult * task.hidden[0], mult * task.hidden[1])
+    return train(task, hidden, s, {**settings, "lr": learning_rate(settings, mult)})
+
+
 def learning_rate(settings: dict[str, Any], mult: int) -> float:
     """Adam's learning rate at width ``mult`` x the construction's: ``lr / sqrt(mult)`` with
     ``lr_scaling = "inv_sqrt_mult"`` (wider nets diverge at the narrow nets' rate), else
@@ -543,18 +560,19 @@ def run(settings: dict[str, Any], seed: int, out: Path | None = None,
         log(f"{tname}: domain {len(task.domain)} patches, construction hidden {task.hidden} "
             f"exact={cons_eval['exact']}")
         learned: dict[tuple[int, int], dict[str, np.ndarray]] = {}
-        for mult in settings["mults"]:
+        points = [(mult, s) for mult in settings["mults"] for s in seeds]
+        trained = run_grid(functools.partial(_train_point, task, settings), points, settings,
+                           f"learn_step {tname}")
+        for (mult, s), (arrays, res) in zip(points, trained):
             hidden = (mult * task.hidden[0], mult * task.hidden[1])
             lr = learning_rate(settings, mult)
-            for s in seeds:
-                arrays, res = train(task, hidden, s, {**settings, "lr": lr})
-                learned[(mult, s)] = arrays
-                sweep_rows.append({"task": tname, "mult": mult, "h1": hidden[0],
-                                   "h2": hidden[1], "seed": s, "lr": lr, **res})
-                next(bar_it, None)
-                log(f"{tname} x{mult} seed {s}: acc {res['domain_acc']:.4f} "
-                    f"exact {res['exact']} loss {res['final_loss']:.2e} "
-                    f"({res['train_seconds']:.1f} s)")
+            learned[(mult, s)] = arrays
+            sweep_rows.append({"task": tname, "mult": mult, "h1": hidden[0],
+                               "h2": hidden[1], "seed": s, "lr": lr, **res})
+            next(bar_it, None)
+            log(f"{tname} x{mult} seed {s}: acc {res['domain_acc']:.4f} "
+                f"exact {res['exact']} loss {res['final_loss']:.2e} "
+                f"({res['train_seconds']:.1f} s)")
         # which nets get the rollout / robustness treatment
         subjects = [("construction", 1, None, construction)]
         for mult in sorted({min(settings["mults"]), max(settings["mults"])}):

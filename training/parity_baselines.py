@@ -43,6 +43,7 @@ Run: ``python -m training.parity_baselines --quick --seed 0 --out results/parity
 from __future__ import annotations
 
 import argparse
+import functools
 import itertools
 import sys
 import time
@@ -57,7 +58,7 @@ from torch import nn
 from training._common import (
     mean_std,
     now,
-    progress,
+    run_grid,
     sized_settings,
     versions,
     write_csv,
@@ -265,12 +266,43 @@ def test_points(d: int, n: int, seed: int) -> np.ndarray:
     return rng.choice(np.array([-1, 1], dtype=np.int64), size=(n, d))
 
 
+def _problem_rows(settings: dict[str, Any], learners: dict[str, Learner],
+                  problem: tuple[int, int, int, int]) -> list[dict[str, Any]]:
+    """Every learner's row on one problem (d, k, m, seed) of the grid."""
+    from simulators.datasets import parity_labels, random_parity
+
+    d, k, m, s = problem
+    rows: list[dict[str, Any]] = []
+    ds = random_parity(d, k, m, seed=int(np.random.SeedSequence([s, d, k, m])
+                                         .generate_state(1)[0]))
+    X_test = test_points(d, settings["test_points"], s)
+    y_test = parity_labels(X_test, ds.S)
+    for name, fn in learners.items():
+        if name == "rcnn" and not rcnn_applies(settings, d, m):
+            continue
+        t0 = time.perf_counter()
+        # one call predicts the test points and the training points (training error)
+        both = np.asarray(fn(ds.X, ds.y, np.vstack([X_test, ds.X]), s))
+        secs = time.perf_counter() - t0
+        if both.shape != (len(X_test) + m,):
+            raise ValueError(f"learner {name!r} returned shape {both.shape}, expected "
+                             f"({len(X_test) + m},)")
+        pred, train_pred = both[:len(X_test)], both[len(X_test):]
+        cfg = getattr(fn, "last_config", {})
+        rows.append({
+            "learner": name, "d": d, "k": k, "m": m, "seed": s,
+            "test_error": float(np.mean(pred != y_test)),
+            "train_error": float(np.mean(train_pred != ds.y)) if m else "",
+            "config": ";".join(f"{a}={b}" for a, b in cfg.items()),
+            "seconds": round(secs, 4),
+        })
+    return rows
+
+
 def run(settings: dict[str, Any], seed: int, out: Path | None = None,
         log: Callable[[str], None] | None = None,
         registry: dict[str, Learner] | None = None) -> dict[str, Any]:
     """Run the learning curves; write ``parity.csv`` and ``parity.json`` if ``out`` is set."""
-    from simulators.datasets import parity_labels, random_parity
-
     torch.set_num_threads(1)
     log = log or (lambda s: None)
     reg = build_registry(settings) if registry is None else registry
@@ -280,33 +312,11 @@ def run(settings: dict[str, Any], seed: int, out: Path | None = None,
     problems = [(d, k, m, s) for d in settings["dims"] for k in ks_for(d, settings["ks"])
                 for m in ms_for(d, settings["m_factors"]) for s in seeds]
     rows: list[dict[str, Any]] = []
-    for d, k, m, s in progress(problems, total=len(problems), desc="parity"):
-        ds = random_parity(d, k, m, seed=int(np.random.SeedSequence([s, d, k, m])
-                                             .generate_state(1)[0]))
-        X_test = test_points(d, settings["test_points"], s)
-        y_test = parity_labels(X_test, ds.S)
-        first = len(rows)
-        for name, fn in learners.items():
-            if name == "rcnn" and not rcnn_applies(settings, d, m):
-                continue
-            t0 = time.perf_counter()
-            # one call predicts the test points and the training points (training error)
-            both = np.asarray(fn(ds.X, ds.y, np.vstack([X_test, ds.X]), s))
-            secs = time.perf_counter() - t0
-            if both.shape != (len(X_test) + m,):
-                raise ValueError(f"learner {name!r} returned shape {both.shape}, expected "
-                                 f"({len(X_test) + m},)")
-            pred, train_pred = both[:len(X_test)], both[len(X_test):]
-            cfg = getattr(fn, "last_config", {})
-            rows.append({
-                "learner": name, "d": d, "k": k, "m": m, "seed": s,
-                "test_error": float(np.mean(pred != y_test)),
-                "train_error": float(np.mean(train_pred != ds.y)) if m else "",
-                "config": ";".join(f"{a}={b}" for a, b in cfg.items()),
-                "seconds": round(secs, 4),
-            })
+    solve = functools.partial(_problem_rows, settings, learners)
+    for (d, k, m, s), prows in zip(problems, run_grid(solve, problems, settings, "parity")):
+        rows += prows
         log(f"d={d} k={k} m={m} seed={s}: "
-            + " ".join(f"{r['learner']}={r['test_error']:.3f}" for r in rows[first:]))
+            + " ".join(f"{r['learner']}={r['test_error']:.3f}" for r in prows))
     summary = []
     for (name, d, k, m) in dict.fromkeys((r["learner"], r["d"], r["k"], r["m"]) for r in rows):
         errs = [r["test_error"] for r in rows

@@ -49,6 +49,7 @@ Run: ``python -m training.trainable_shared --quick --seed 0 --out results/traina
 from __future__ import annotations
 
 import argparse
+import functools
 import math
 import sys
 import time
@@ -59,7 +60,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from training._common import now, progress, sized_settings, versions, write_csv, write_json
+from training._common import now, run_grid, sized_settings, versions, write_csv, write_json
 
 QUICK: dict[str, Any] = {
     "networks": ["majority", "memorisation"],
@@ -362,6 +363,14 @@ RUN_COLUMNS = ("network", "eta_shared", "seed", "m", "d", "layers", "shared_para
                "test_max_abs_error", "test_nonfinite")
 
 
+def _timed_run(settings: dict[str, Any], job: tuple[str, float, int]) -> dict[str, Any]:
+    """One grid point (network, eta_shared, seed), with its wall time."""
+    t0 = time.perf_counter()
+    r = run_one(*job, settings)
+    r["seconds"] = time.perf_counter() - t0
+    return r
+
+
 def run(settings: dict[str, Any], seed: int, out: Path | None = None,
         log: Callable[[str], None] | None = None) -> dict[str, Any]:
     """The whole sweep: networks x eta_shared x seeds ``seed .. seed + seeds - 1``; writes
@@ -374,10 +383,9 @@ def run(settings: dict[str, Any], seed: int, out: Path | None = None,
             for s in seeds]
     runs: list[dict[str, Any]] = []
     with single_thread():
-        for net, eta, s in progress(jobs, total=len(jobs), desc="trainable_shared"):
-            t0 = time.perf_counter()
-            r = run_one(net, eta, s, settings)
-            r["seconds"] = time.perf_counter() - t0
+        timed = run_grid(functools.partial(_timed_run, settings), jobs, settings,
+                         "trainable_shared")
+        for (net, eta, s), r in zip(jobs, timed):
             runs.append(r)
             if log is not None:
                 log(f"{net} eta={eta:g} seed {s}: survives={r['memorisation_survives']} "
