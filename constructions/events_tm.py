@@ -91,16 +91,18 @@ def check_budget(ctm: CompiledTM, steps: int, executor: EventExecutor) -> int:
 class _TapeGrid:
     """A :class:`FlatState` for a machine, with its origin and lazy growth."""
 
-    def __init__(self, ctm: CompiledTM, config: Configuration, executor: EventExecutor) -> None:
+    def __init__(self, ctm: CompiledTM, config: Configuration, executor: EventExecutor,
+                 margin: int) -> None:
         self.ctm = ctm
+        self.margin = margin
         self.two_d = not ctm.machine.is_one_dimensional
         cells = list(config.tape) + [config.head]
         r0, r1 = min(r for r, _ in cells), max(r for r, _ in cells)
         c0, c1 = min(c for _, c in cells), max(c for _, c in cells)
-        mr = MARGIN if self.two_d else 0
-        shape = (r1 - r0 + 1 + 2 * mr, c1 - c0 + 1 + 2 * MARGIN)
+        mr = margin if self.two_d else 0
+        shape = (r1 - r0 + 1 + 2 * mr, c1 - c0 + 1 + 2 * margin)
         self._refuse_size(shape, config.steps)
-        self.origin = (mr - r0, MARGIN - c0)
+        self.origin = (mr - r0, margin - c0)
         grid = ctm.encode(config, shape, self.origin).astype(np.float64)
         valid, is_head, halts = observer_tables(ctm)
         self.tables = (valid, is_head, halts)
@@ -132,18 +134,18 @@ class _TapeGrid:
         st, lay = self.st, self.st.layout
         g = lay.unflatten(st.grid)
         changed = g != self.ctm.padding
-        add = max(MARGIN, lay.W // 2)
+        add = max(self.margin, lay.W // 2)
         left = add if changed[:, 0].any() else 0
         right = add if changed[:, -1].any() else 0
         top = bottom = 0
         if self.two_d:
-            addr = max(MARGIN, lay.H // 2)
+            addr = max(self.margin, lay.H // 2)
             top = addr if changed[0, :].any() else 0
             bottom = addr if changed[-1, :].any() else 0
         if not (left or right or top or bottom):  # a ring cell changed back to blank
             left = right = add
             if self.two_d:
-                top = bottom = max(MARGIN, lay.H // 2)
+                top = bottom = max(self.margin, lay.H // 2)
         shape = (lay.H + top + bottom, lay.W + left + right)
         self._refuse_size(shape, steps)
         new = FlatGrid(*shape)
@@ -177,12 +179,13 @@ def run_events(ctm: CompiledTM, max_steps: int, dtype: str = "float32",
                config: Configuration | None = None,
                on_step: Callable[[Configuration], None] | None = None,
                on_progress: Callable[[int], None] | None = None,
-               backend: str = "auto") -> EventRun:
+               backend: str = "auto", margin: int = MARGIN) -> EventRun:
     """Run ``ctm`` through the network until it halts or ``max_steps`` layers have run.
 
     The same contract as :func:`constructions.engine.run_network` (steps = layers applied
     before the decoded configuration halts; ``on_step`` sees every configuration, which
     runs one layer per kernel call). ``on_progress(n)`` hears of every ``n`` layers done.
+    ``margin``: blank cells around the start configuration (tests use 1 to grow often).
     Raises :class:`BudgetExceeded` before starting when the estimated work is over budget,
     and :class:`DecodeError` if a grid stops encoding one configuration.
     """
@@ -192,7 +195,7 @@ def run_events(ctm: CompiledTM, max_steps: int, dtype: str = "float32",
     model = network_model(ctm, dtype)
     executor = EventExecutor(model, ctm.bits, backend)
     check_budget(ctm, max_steps - cfg.steps, executor)
-    tape = _TapeGrid(ctm, cfg, executor)
+    tape = _TapeGrid(ctm, cfg, executor, max(1, margin))
     done = cfg.steps
     if on_step is not None:
         on_step(tape.config(done))
