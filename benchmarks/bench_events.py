@@ -27,7 +27,6 @@ import argparse
 import json
 import os
 import platform
-import resource
 import subprocess
 import sys
 import time
@@ -93,51 +92,6 @@ def dense_thread_rows() -> list[dict]:
 
 
 # --------------------------------------------------------------------------- parity
-def _parity_problem(d: int, m: int, n_tests: int, seed: int):
-    import numpy as np
-
-    from simulators.datasets import parity_labels, random_parity
-    from simulators.gf2 import rank
-
-    for attempt in range(100):
-        ds = random_parity(d, max(1, d // 2), m, seed=seed + 1000 * attempt)
-        bits = (1 - ds.X) // 2
-        if rank(bits.tolist()) == d:
-            break
-    rng = np.random.default_rng([seed, d])
-    tests = rng.choice(np.array([-1, 1]), size=(n_tests, d))
-    return ds.X, ds.y, tests, parity_labels(tests, ds.S)
-
-
-def parity_child(d: int, m: int, n_tests: int, engine: str, seed: int) -> dict:
-    import numpy as np
-    import torch
-
-    from constructions.learner import compile_library_learner, learn
-    from simulators.learners import predict as reference_predict
-
-    torch.set_num_threads(1)
-    learner = compile_library_learner("parity")
-    X, y, tests, truth = _parity_problem(d, m, n_tests, seed)
-    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    t0 = time.perf_counter()
-    run = learn(learner, X, y, tests, torch.float32, engine=engine)
-    secs = time.perf_counter() - t0
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    ref = reference_predict("parity", X, y, tests)
-    out = {"d": d, "m": m, "tests": n_tests, "engine": engine, "layers": run.layers,
-           "grid": list(run.grid), "seconds": secs, "peak_rss_mib": peak / 1024,
-           "peak_growth_mib": (peak - base) / 1024,
-           "correct": bool(np.array_equal(run.predictions, truth)),
-           "equal_to_reference_learner": bool(np.array_equal(run.predictions, ref))}
-    if run.stats is not None:
-        out.update(run.stats.as_dict())
-    else:
-        cells = run.grid[0] * run.grid[1]
-        out["dense_cell_updates"] = run.layers * cells * (m + 1 + n_tests)
-    return out
-
-
 def _in_child(args: list[str]) -> dict:
     cmd = [sys.executable, __file__, "--child", *args]
     res = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, check=False)
@@ -175,7 +129,10 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     if args.child:
         d, m, n, engine, seed = args.child
-        print(json.dumps(parity_child(int(d), int(m), int(n), engine, int(seed))))
+        sys.path.insert(0, str(ROOT))
+        from figures.fig_parity_cost import measure
+
+        print(json.dumps(measure(int(d), int(m), int(n), engine, int(seed))))
         return 0
     from constructions.events import have_kernel
 

@@ -106,7 +106,7 @@ class EventStats:
         return self.dense_cell_updates * self.nodes_per_cell
 
     def as_dict(self) -> dict:
-        return {"layers": self.layers, "patch_evaluations": self.evaluations,
+        return {"layers_covered": self.layers, "patch_evaluations": self.evaluations,
                 "jacobian_evaluations": self.jacobians, "gradient_cells": self.gradient_cells,
                 "dense_cell_updates": self.dense_cell_updates, "dense_nodes": self.dense_nodes,
                 "changes": self.changes, "peak_log_entries": self.peak_log}

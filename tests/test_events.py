@@ -37,8 +37,8 @@ from simulators.learner_tape import LIBRARY_LEARNERS
 from simulators.turing import Configuration, Move, Transition, TuringMachine
 from tests.machines import ALL_MOVES, all_machines, datasets, machines
 
-FEW = max(4, settings().max_examples // 4)
-"""Examples for the expensive properties (7 in the ci profile, 125 in thorough)."""
+FEW = max(4, settings().max_examples // 6)
+"""Examples for the expensive properties (5 in the ci profile, 83 in thorough)."""
 
 needs_kernel = pytest.mark.skipif(not K.HAVE_NUMBA, reason="numba (extra 'events') missing")
 
@@ -108,7 +108,7 @@ def _exhaustive_2x2(sample: int | None) -> None:
 
 def test_2x2_machines_sample_blank_and_random_tapes():
     """A seeded sample of the 28,561 two-state two-symbol machines, 50 layers each."""
-    _exhaustive_2x2(40)
+    _exhaustive_2x2(25)
 
 
 @pytest.mark.slow
@@ -247,7 +247,8 @@ def test_values_come_from_the_models_weights():
     grid = torch.zeros(1, 1, 5, dtype=torch.float64)
     assert rollout_mismatches(dense, events, grid, 4) == []
     with torch.no_grad():
-        assert events.rollout(grid, 4).max().item() == 4.0
+        unchanged = events_model(ctm, "float64", 0).rollout(grid, 4)
+        assert not torch.equal(events.rollout(grid, 4), unchanged)
 
 
 @needs_kernel
@@ -318,13 +319,18 @@ def test_cli_simulate_events_json_equals_reference(capsys):
     assert outs[0] == outs[1]
 
 
-def test_cli_simulate_events_refuses_huge_work_in_one_line(capsys):
+def test_cli_simulate_events_refuses_huge_work_in_one_line(tmp_path, capsys):
+    from simulators.formats import dump_machine
     from srcnn.cli import main
 
-    big = "_".join(["1RB1LA"] + ["1RC1LB"] * 300)
+    letters = "ABCDEFGHIJKLMNOPQRSTUVWXY"
+    big = "_".join("".join(f"{(a + q) % 6}{'LR'[a % 2]}{letters[(q + a + 1) % 25]}"
+                           for a in range(6)) for q in range(25))
     machine = parse_bbchallenge(big)
-    assert machine.n_states == 301
-    assert main(["simulate", big, "--engine", "events", "--steps", "999999999"]) == 2
+    assert (machine.n_states, machine.n_symbols) == (25, 6)
+    path = tmp_path / "big.yaml"
+    path.write_text(dump_machine(machine), encoding="utf-8")
+    assert main(["simulate", str(path), "--engine", "events", "--steps", "999999999"]) == 2
     err = capsys.readouterr().err.strip()
     assert "\n" not in err and "patch evaluations" in err and "limit" in err
 
