@@ -34,6 +34,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_rcnn.py
 	$(PY) benchmarks/bench_circuit.py
 	$(PY) benchmarks/bench_algorithm1.py
+	$(PY) benchmarks/bench_events.py --json results/events/bench.json
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -522,9 +522,9 @@ class EventsRCNN(RCNN):
         steps = self.layers if steps is None else steps
         if steps == 0:
             return grid, 0
-        first = self.layer(grid)
         outs, used = [], 1
-        for g in first:
+        for one in grid:  # layer 1 one grid at a time: memory O(cells x width)
+            g = self.layer(one[None])[0]
             st = self.executor.forward_grid(g.numpy(), steps - 1)
             outs.append(torch.from_numpy(st.layout.unflatten(st.grid).copy()))
             used = max(used, 1 + int(st.state[K.ST_LAYERS]))

@@ -49,9 +49,13 @@ def patch_value(x, ind1, idx1, val1, b1, ind2, idx2, val2, b2, idx3, val3, b3, h
 
     Layer-2 units with a zero output weight are not computed (they add an exact 0)."""
     for j in range(b1.shape[0]):
-        s = b1[j]
-        for k in range(ind1[j], ind1[j + 1]):
-            s += val1[k] * x[idx1[k]]
+        k0, k1 = ind1[j], ind1[j + 1]
+        if k1 - k0 == 1:  # the compiled networks: one input per first-layer unit
+            s = b1[j] + val1[k0] * x[idx1[k0]]
+        else:
+            s = b1[j]
+            for k in range(k0, k1):
+                s += val1[k] * x[idx1[k]]
         if s > 0:
             h1[j] = s
         else:
