@@ -21,12 +21,12 @@ import numpy as np
 import torch
 
 from constructions.engine import run_network
-from constructions.events import EventsRCNN
+from constructions.events import EventsError, EventsRCNN
 from constructions.events_learn import events_rcnn
 from constructions.events_tm import run_events
 from constructions.learner import compile_library_learner, memory_inputs
 from constructions.rcnn import RCNN
-from constructions.tm import CompiledTM, compile_tm
+from constructions.tm import CompiledTM, DecodeError, compile_tm
 from proofs_check.registry import Result, check
 from simulators.sampling import ALL_MOVES, random_machine
 from simulators.turing import Configuration, TuringMachine
@@ -56,8 +56,11 @@ def tm_mismatches(machine: TuringMachine | CompiledTM, steps: int, dtype: str = 
     dense: list[Configuration] = []
     events: list[Configuration] = []
     a = run_network(ctm, steps, dtype, config=config, on_step=dense.append, chunk=16)
-    b = run_events(ctm, steps, dtype, config=config, on_step=events.append,
-                   backend=backend, margin=margin).config
+    try:
+        b = run_events(ctm, steps, dtype, config=config, on_step=events.append,
+                       backend=backend, margin=margin).config
+    except (DecodeError, EventsError) as e:  # the dense run decoded every step
+        return [f"events run failed after {len(events)} configurations: {e}"]
     out = [f"step {x.steps}: dense {x} events {y}" for x, y in zip(dense, events)
            if not _same(x, y)]
     if len(dense) != len(events):

@@ -371,3 +371,25 @@ def test_step_configs_match_dense_with_a_start_configuration():
     machine = load_machine("bb3")
     config = Configuration({(0, 0): 1, (0, 2): 1}, (0, 1), 1, 0)
     assert tm_mismatches(machine, 40, "float64", config) == []
+
+
+# -- the srcnn verify check -----------------------------------------------------------------
+def test_events_agree_check_fails_on_a_broken_executor(monkeypatch):
+    """The check fails when the executor's weights are perturbed (its b3 off by one),
+    found on the first machine. (Its passing run is `srcnn verify`'s; the same
+    comparisons pass throughout this file.)"""
+    import dataclasses
+
+    from constructions import events as ev
+    from proofs_check.runner import run_all
+
+    class Broken(EventNet):
+        @classmethod
+        def from_model(cls, model):
+            net = EventNet.from_model(model)
+            return dataclasses.replace(net, b3=net.b3 + 1)
+
+    monkeypatch.setattr(ev, "EventNet", Broken)
+    report = run_all("quick", 0, only=["events-agree"], progress=False)
+    row = report["claims"][0]
+    assert row["status"] == "fail" and "counterexample" in row["key_figure"]
