@@ -174,6 +174,16 @@ class FlatState:
     log: ChangeLog
     state: np.ndarray = field(default_factory=lambda: np.zeros(K.STATE_SLOTS, np.int64))
     observer: Observer | None = None
+    scratch: tuple[np.ndarray, ...] = ()
+    """The kernel's work arrays (mark, next dirty list, new values), sized to the layout."""
+
+    def work_arrays(self) -> tuple[np.ndarray, ...]:
+        """The scratch arrays, (re)allocated when the layout changed size."""
+        if not self.scratch or len(self.scratch[0]) != self.layout.size:
+            size = self.layout.size
+            self.scratch = (np.zeros(size, np.int64), np.zeros(size, np.int64),
+                            np.zeros(size, self.grid.dtype))
+        return self.scratch
 
     @classmethod
     def start(cls, grid: np.ndarray, padding: float, dtype: np.dtype, log: bool,
@@ -236,7 +246,9 @@ class EventExecutor:
             if self.backend == "kernel":
                 self._advance_kernel(st, n)
             else:
-                self._advance_reference(st, n)
+                from constructions.events_reference import advance
+
+                advance(self, st, n)
             done = int(st.state[K.ST_LAYERS]) - before
             self.stats.peak_log = max(self.stats.peak_log, st.log.n)
             if st.status != K.LOG_FULL:
@@ -247,17 +259,12 @@ class EventExecutor:
     def _advance_kernel(self, st: FlatState, n: int) -> None:
         lay = st.layout
         ob = st.observer or _dummy_observer()
-        mark = getattr(st, "_mark", None)
-        if mark is None or len(mark) != lay.size:
-            mark = np.zeros(lay.size, np.int64)
-            st._mark = mark  # type: ignore[attr-defined]
-            st._new_dirty = np.zeros(lay.size, np.int64)  # type: ignore[attr-defined]
-            st._newv = np.zeros(lay.size, self.dtype)  # type: ignore[attr-defined]
+        mark, new_dirty, newv = st.work_arrays()
         st.state[K.ST_LOGN] = st.log.n
         evals0, changes0 = int(st.state[K.ST_EVALS]), int(st.state[K.ST_CHANGES])
         layers0 = int(st.state[K.ST_LAYERS])
         K.forward_layers(st.grid, lay.inner, lay.offs, self.net.reads, st.dirty, st.n_dirty,
-                         st._new_dirty, mark, st._newv, *self.net.weights, self._h1, n,
+                         new_dirty, mark, newv, *self.net.weights, self._h1, n,
                          st.state, st.log.layer, st.log.cell, st.log.old, layers0,
                          st.observer is not None, ob.valid, ob.is_head, ob.halts, ob.ring)
         st.n_dirty = int(st.state[K.ST_NDIRTY])
@@ -269,80 +276,6 @@ class EventExecutor:
         self.stats.evaluations += int(st.state[K.ST_EVALS]) - evals0
         self.stats.changes += int(st.state[K.ST_CHANGES]) - changes0
         self.stats.dense_cell_updates += layers * st.layout.H * st.layout.W
-
-    def _advance_reference(self, st: FlatState, n: int) -> None:
-        """The same loop as :func:`constructions.events_kernel.forward_layers`, one torch
-        call per layer on the dirty cells' patches (the dense path's ``patch_network``)."""
-        lay, state, lg, ob = st.layout, st.state, st.log, st.observer
-        evals0, changes0, layers0 = (int(state[K.ST_EVALS]), int(state[K.ST_CHANGES]),
-                                     int(state[K.ST_LAYERS]))
-        flat = torch.from_numpy(st.grid)
-        offs = torch.from_numpy(lay.offs)
-        back = offs[torch.from_numpy(self.net.reads)]
-        inner = torch.from_numpy(lay.inner)
-        dirty = torch.from_numpy(st.dirty[:st.n_dirty].copy())
-        state[K.ST_STATUS] = K.DONE
-        layers = 0
-        while layers < n:
-            if len(dirty) == 0:
-                state[K.ST_STATUS] = K.FIXED
-                break
-            if len(lg.layer) and lg.n + len(dirty) > len(lg.layer):
-                state[K.ST_STATUS] = K.LOG_FULL
-                break
-            with torch.no_grad():
-                values = self.model.patch_network(flat[dirty[:, None] + offs[None, :]])
-            state[K.ST_EVALS] += len(dirty)
-            layers += 1
-            changed = values != flat[dirty]
-            cells, new = dirty[changed], values[changed]
-            old = flat[cells].clone()
-            flat[cells] = new
-            state[K.ST_CHANGES] += len(cells)
-            if len(lg.layer):
-                sl = slice(lg.n, lg.n + len(cells))
-                lg.layer[sl], lg.cell[sl], lg.old[sl] = layers0 + layers, cells.numpy(), old
-                lg.n += len(cells)
-            neighbours = (cells[:, None] - back[None, :]).reshape(-1)
-            dirty = torch.unique(neighbours[inner[neighbours]])
-            if not bool(torch.isfinite(new).all()):
-                state[K.ST_STATUS] = K.NOT_FINITE
-                state[K.ST_BADCELL] = int(cells[~torch.isfinite(new)][0])
-                break
-            if ob is not None and self._observe(state, ob, cells.numpy(), new.numpy(),
-                                                old.numpy(), st.grid):
-                break
-        state[K.ST_LAYERS] += layers
-        st.dirty[:len(dirty)] = dirty.numpy()
-        st.n_dirty = len(dirty)
-        state[K.ST_NDIRTY] = st.n_dirty
-        self._count(st, evals0, changes0, layers0)
-
-    @staticmethod
-    def _observe(state: np.ndarray, ob: Observer, cells: np.ndarray, new: np.ndarray,
-                 old: np.ndarray, grid: np.ndarray) -> bool:
-        """The reference path's copy of the kernel's head observation; True = stop."""
-        codes = new.astype(np.int64)
-        bad = (codes != new) | (codes < 0) | (codes >= len(ob.valid))
-        bad |= ~ob.valid[np.clip(codes, 0, len(ob.valid) - 1)]
-        if bad.any():
-            state[K.ST_STATUS] = K.BAD_CODE
-            state[K.ST_BADCELL] = int(cells[np.argmax(bad)])
-            return True
-        heads = ob.is_head[codes]
-        state[K.ST_HEADS] += int(heads.sum() - ob.is_head[old.astype(np.int64)].sum())
-        if heads.any():
-            state[K.ST_HEAD] = int(cells[np.flatnonzero(heads)[-1]])
-        if state[K.ST_HEADS] != 1:
-            state[K.ST_STATUS] = K.HEADS
-            return True
-        if ob.halts[int(grid[state[K.ST_HEAD]])]:
-            state[K.ST_STATUS] = K.HALTED
-            return True
-        if ob.ring[cells].any():
-            state[K.ST_STATUS] = K.GROW
-            return True
-        return False
 
     def run(self, st: FlatState, n: int, on_progress: Callable[[int], None] | None = None
             ) -> int:
@@ -394,46 +327,10 @@ class EventExecutor:
             self.stats.jacobians += int(counts[1])
             self.stats.gradient_cells += int(counts[2])
         else:
-            g = self._backward_reference(layout, grid, layer, cell, old, n_layers, g)
-        return layout.unflatten(g).copy()
+            from constructions.events_reference import backward
 
-    def _backward_reference(self, layout: FlatGrid, grid: np.ndarray, layer: np.ndarray,
-                            cell: np.ndarray, old: np.ndarray, n_layers: int,
-                            g: np.ndarray) -> np.ndarray:
-        """Layer by layer, autograd's VJP of the dense ``patch_network`` on the cells with a
-        non-zero gradient; a layer whose Jacobians and gradient equal the layer above's is
-        skipped with every layer down to the next change (the same rule as the kernel)."""
-        offs = torch.from_numpy(layout.offs)
-        inner = torch.from_numpy(layout.inner)
-        flat = torch.from_numpy(grid)
-        gt = torch.from_numpy(g)
-        lp = len(layer)
-        k = n_layers
-        first = True
-        while k >= 1:
-            undone = False
-            while lp > 0 and layer[lp - 1] == k:
-                lp -= 1
-                flat[int(cell[lp])] = float(old[lp])
-                undone = True
-            support = torch.nonzero(gt).reshape(-1)
-            support = support[inner[support]]
-            x = flat[support[:, None] + offs[None, :]].clone().requires_grad_(True)
-            with torch.enable_grad():
-                y = self.model.patch_network(x)
-                (gx,) = torch.autograd.grad(y, x, gt[support]) if len(support) else (x * 0,)
-            self.stats.jacobians += len(support)
-            new = torch.zeros_like(gt)
-            targets = (support[:, None] + offs[None, :]).reshape(-1)
-            new.index_add_(0, targets, gx.reshape(-1))
-            new[~inner] = 0
-            same = bool(torch.equal(new, gt))
-            gt.copy_(new)
-            k -= 1
-            if same and not first and not undone:
-                k = int(layer[lp - 1]) if lp > 0 else 0
-            first = False
-        return g
+            g = backward(self, layout, grid, layer, cell, old, n_layers, g)
+        return layout.unflatten(g).copy()
 
     # -- whole grids ----------------------------------------------------------------------
     def forward_grid(self, grid: np.ndarray, n: int, log: bool = False,
