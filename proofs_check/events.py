@@ -81,14 +81,17 @@ def rollout_mismatches(dense: RCNN, events: EventsRCNN, grid: torch.Tensor,
 
 
 def algorithm1_mismatches(name: str, X: np.ndarray, y: np.ndarray, tests: np.ndarray,
-                          dtype: torch.dtype = torch.float32,
-                          backend: str = "auto") -> list[str]:
+                          dtype: torch.dtype = torch.float32, backend: str = "auto",
+                          checkpoint_every: int | None = None) -> list[str]:
     """Algorithm 1 step by step on both executors (the loop of
     :func:`constructions.memorisation.algorithm1`, with the gradient kept for comparison),
-    then the test outputs: every difference."""
+    then the test outputs: every difference. ``checkpoint_every`` overrides the dense
+    model's activation checkpointing."""
     learner = compile_library_learner(name)
     m, d = X.shape
     models = [learner.rcnn(m, d, dtype), events_rcnn(learner, m, d, dtype, backend=backend)]
+    if checkpoint_every is not None:
+        models[0].checkpoint_every = checkpoint_every
     Xd = np.vstack([X.reshape(m, d), np.ones((1, d), dtype=np.int64)])
     yd = np.append(y, 1)
     opts = [torch.optim.SGD([mod.W], lr=1 / 3) for mod in models]

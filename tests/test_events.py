@@ -181,6 +181,15 @@ def test_algorithm1_every_step_every_learner(data, name, dtype, seed):
     assert algorithm1_mismatches(name, X, y, tests, dtype) == []
 
 
+def test_algorithm1_against_the_checkpointed_dense_backward():
+    """The dense backward with activation checkpointing (every 7 layers) is the same
+    computation; the events backward equals it too."""
+    rng = np.random.default_rng(3)
+    X, y = rng.choice([-1, 1], size=(3, 3)), rng.choice([-1, 1], size=3)
+    tests = rng.choice([-1, 1], size=(2, 3))
+    assert algorithm1_mismatches("majority", X, y, tests, checkpoint_every=7) == []
+
+
 def test_learn_events_equals_dense_and_reference():
     from constructions.learner import learn
     from simulators.learners import predict as reference_predict
