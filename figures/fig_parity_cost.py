@@ -6,8 +6,9 @@ machine on ``n`` test points, all through the network on the event-driven execut
 (docs/events.md). Three panels against ``d`` (log-log): wall time, the depth
 ``L = 1 + t(m, d)``, and the patch-network evaluations next to the dense executor's
 cell-updates for the same layers; each with the least-squares slope of its log-log line over
-``d >= 8`` (the fitted polynomial degree). Every point's predictions are checked equal to the
-true parity and to the reference learner (a mismatch is an error, not a point).
+``d >= 8`` (the fitted polynomial degree), and the dense executor's time where it ran. Every
+point's predictions are checked equal to the true parity and to the reference learner (a
+mismatch is an error, not a point).
 
 Quick: ``d`` in 3..8, 8 test points, computed here (a minute). Full: the rows of
 ``results/events/bench.json`` written by ``benchmarks/bench_events.py --json`` when present
@@ -90,18 +91,22 @@ def fitted_degree(ds: list[float], ys: list[float], from_d: int = 8) -> float | 
 
 
 def rows_for(quick: bool, seed: int) -> tuple[list[dict], str]:
+    """The measured rows (events, and dense where it ran) and where they come from."""
     if quick:
-        return [measure(d, 2 * d, 8, seed=seed) for d in (3, 4, 5, 6, 8)], "computed (quick)"
+        rows = [measure(d, 2 * d, 8, seed=seed) for d in (3, 4, 5, 6, 8)]
+        return rows + [measure(3, 6, 8, "dense", seed)], "computed (quick)"
     if SAVED.is_file():
         rec = json.loads(SAVED.read_text(encoding="utf-8"))
-        rows = [r for r in rec.get("parity", []) if r["engine"] == "events"]
-        if rows:
+        rows = [r for r in rec.get("parity", []) if r["engine"] in ("events", "dense")]
+        if any(r["engine"] == "events" for r in rows):
             return rows, f"read from {SAVED.relative_to(REPO)}"
-    return [measure(d, 2 * d, 32, seed=seed) for d in (4, 6, 8, 12, 16)], "computed (full)"
+    rows = [measure(d, 2 * d, 32, seed=seed) for d in (4, 6, 8, 12, 16)]
+    return rows + [measure(4, 8, 32, "dense", seed)], "computed (full)"
 
 
 def plot(data: dict[str, Any]):
     rows = data["rows"]
+    dense_rows = data.get("dense", [])
     d = [r["d"] for r in rows]
     fig = style.new_figure(10.0, 3.2)
     axes = fig.subplots(1, 3)
@@ -115,6 +120,10 @@ def plot(data: dict[str, Any]):
         k = data["degrees"][short]
         ax.plot(d, ys, marker="o", ms=4, color=style.OKABE_ITO["green"],
                 label=f"events executor (slope {k:.1f})" if k is not None else "events")
+        if key == "seconds" and dense_rows:
+            ax.plot([r["d"] for r in dense_rows], [r["seconds"] for r in dense_rows],
+                    marker="s", ms=4, ls="none", color=style.GREY,
+                    label="dense executor, same problem")
         if key == "patch_evaluations":
             dense = [r["dense_cell_updates"] for r in rows]
             kd = data["degrees"]["dense_cell_updates"]
@@ -134,14 +143,15 @@ def plot(data: dict[str, Any]):
 def make(out_dir: Path | str, quick: bool = True, seed: int = 0) -> list[Path]:
     """Measure (or read) the cost rows, write them, then draw and save."""
     out_dir = Path(out_dir)
-    rows, source = rows_for(quick, seed)
-    rows = sorted(rows, key=lambda r: r["d"])
+    measured, source = rows_for(quick, seed)
+    rows = sorted((r for r in measured if r["engine"] == "events"), key=lambda r: r["d"])
+    dense = sorted((r for r in measured if r["engine"] == "dense"), key=lambda r: r["d"])
     ds = [r["d"] for r in rows]
     degrees = {short: fitted_degree(ds, [r[key] for r in rows])
                for key, short in (("seconds", "time"), ("layers", "layers"),
                                   ("patch_evaluations", "evaluations"),
                                   ("dense_cell_updates", "dense_cell_updates"))}
-    data = {"rows": rows, "degrees": degrees, "source": source, "seed": seed}
+    data = {"rows": rows, "dense": dense, "degrees": degrees, "source": source, "seed": seed}
     files = [style.write_csv(out_dir, NAME, rows), style.write_data(out_dir, NAME, data)]
     return style.publish(out_dir, NAME, plot, data, seed=seed,
                          params={"quick": quick, "source": source, "m": "2d", "k": "d/2"},

@@ -17,7 +17,8 @@ def test_fitted_degree_recovers_a_power_law():
 def test_parity_cost_figure_measures_and_draws(tmp_path, monkeypatch):
     """The quick figure at two small d: predictions checked, counts and degrees written."""
     monkeypatch.setattr(fig_parity_cost, "rows_for", lambda quick, seed: (
-        [fig_parity_cost.measure(d, 2 * d, 2, seed=seed) for d in (2, 3)], "test"))
+        [fig_parity_cost.measure(d, 2 * d, 2, seed=seed) for d in (2, 3)]
+        + [fig_parity_cost.measure(2, 4, 2, "dense", seed)], "test"))
     paths = fig_parity_cost.make(tmp_path, quick=True, seed=0)
     assert (tmp_path / "fig_parity_cost.png") in paths
     import json
@@ -27,6 +28,8 @@ def test_parity_cost_figure_measures_and_draws(tmp_path, monkeypatch):
     assert [r["d"] for r in rows] == [2, 3] and all(r["correct"] for r in rows)
     assert all(r["patch_evaluations"] < r["dense_cell_updates"] for r in rows)
     assert data["degrees"]["layers"] is not None
+    assert [r["d"] for r in data["dense"]] == [2]
+    assert data["dense"][0]["layers"] == rows[0]["layers"]
 
 
 def test_parity_legend_lists_a_learner_drawn_in_one_panel_only():
