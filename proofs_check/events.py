@@ -70,6 +70,28 @@ def tm_mismatches(machine: TuringMachine | CompiledTM, steps: int, dtype: str = 
     return out
 
 
+def reference_mismatches(machine: TuringMachine | CompiledTM, steps: int,
+                         config: Configuration | None = None, margin: int = 64) -> list[str]:
+    """Every step where the events engine differs from the reference simulator. Where the
+    dense network is proven equal to the reference at every step (every local view of
+    every 2-state 2-symbol machine, check ``tm-step-exhaustive-2x2``), this is the
+    comparison with the dense executor at a fraction of its cost."""
+    from simulators.turing import trace
+
+    ctm = machine if isinstance(machine, CompiledTM) else compile_tm(machine)
+    ref = list(trace(ctm.machine, steps, config.copy() if config is not None else None))
+    got: list[Configuration] = []
+    try:
+        run_events(ctm, steps, "float32", config=config, on_step=got.append, margin=margin)
+    except (DecodeError, EventsError) as e:
+        return [f"events run failed after {len(got)} configurations: {e}"]
+    out = [f"step {x.steps}: reference {x} events {y}" for x, y in zip(ref, got)
+           if not _same(x, y)]
+    if len(ref) != len(got):
+        out.append(f"reference saw {len(ref)} configurations, events {len(got)}")
+    return out
+
+
 def rollout_mismatches(dense: RCNN, events: EventsRCNN, grid: torch.Tensor,
                        layers: int) -> list[str]:
     """Every layer whose grid differs between the dense and the events rollout."""
