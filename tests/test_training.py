@@ -168,7 +168,7 @@ def test_parity_runner_writes_csv_and_json(tmp_path):
     assert len(meta["summary"]) == 4 * 2 * 2
     for r in rows:
         if r["learner"] == "rcnn":  # sampled test points, all equal to the reference's
-            assert r["config"] == "test_points=8;agrees_with_reference=1.0"
+            assert r["config"] == "test_points=4;agrees_with_reference=1.0"
             assert r["train_error"] == ""
     assert rec["rows"] == [{**r, "seconds": r["seconds"]} for r in rec["rows"]]
 

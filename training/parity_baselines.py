@@ -87,7 +87,7 @@ QUICK: dict[str, Any] = {
     "learners": ["reference", "mlp", "cnn", "rcnn"],
     "rcnn_max_d": 8,
     "rcnn_max_m_factor": 16,
-    "rcnn_test_points": 8,
+    "rcnn_test_points": 4,
 }
 FULL: dict[str, Any] = {
     **QUICK,
