@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade "pip>=23" "setuptools>=64"
 	$(PY) -m pip install --quiet -c constraints.txt "torch==2.13.0"
-	$(PY) -m pip install --quiet -c constraints.txt -e ".[dev,browser,notebook,sweep,onnx]"
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[dev,browser,notebook,sweep,onnx,events]"
 	touch $(STAMP)
 
 verify: $(STAMP)
@@ -35,6 +35,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_circuit.py
 	$(PY) benchmarks/bench_algorithm1.py
 	$(PY) benchmarks/bench_sweep.py
+	$(PY) benchmarks/bench_events.py --json results/events/bench.json
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

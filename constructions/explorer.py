@@ -218,8 +218,8 @@ def decode_learner_grid(learner, grid: np.ndarray) -> dict | None:
 
 def learn_with_trace(learner, X: np.ndarray, y: np.ndarray, tests: np.ndarray,
                      dtype: torch.dtype = torch.float32, steps: int | None = None,
-                     on_step=None, on_batch=None):
-    """:func:`constructions.learner.learn`, recording ``W`` (as float64, exactly the values
+                     on_step=None, on_batch=None, engine: str = "dense"):
+    """:func:`constructions.learner.learn` (on ``engine``), recording ``W`` (as float64, exactly the values
     of ``dtype``) and the output after every SGD step: returns ``(run, Ws, outputs)``.
     ``on_step``/``on_batch`` are passed on."""
     from constructions.learner import learn
@@ -233,7 +233,8 @@ def learn_with_trace(learner, X: np.ndarray, y: np.ndarray, tests: np.ndarray,
         if on_step is not None:
             on_step(i, y_hat, W)
 
-    run = learn(learner, X, y, tests, dtype, steps=steps, on_step=record, on_batch=on_batch)
+    run = learn(learner, X, y, tests, dtype, steps=steps, on_step=record, on_batch=on_batch,
+                engine=engine)
     return run, Ws, outputs
 
 

@@ -462,15 +462,20 @@ class LearnRun:
     shared_parameters: int
     model: RCNN | None = None
     """The memorised network itself (``W`` as Algorithm 1 left it), e.g. to look inside."""
+    stats: object = None
+    """The events engine's :class:`constructions.events.EventStats` (None for dense)."""
 
 
 def learn(learner: CompiledLearner, X: np.ndarray, y: np.ndarray, tests: np.ndarray,
           dtype: torch.dtype = torch.float32, steps: int | None = None,
           on_step: Callable[[int, torch.Tensor, torch.Tensor], None] | None = None,
-          on_batch: Callable[[int], None] | None = None, early_exit: bool = True) -> LearnRun:
+          on_batch: Callable[[int], None] | None = None, early_exit: bool = True,
+          engine: str = "dense") -> LearnRun:
     """Algorithm 1 end to end: build the RCNN for ``(m, d)`` with ``L = 1 + t(m, d)``
     (or ``1 + steps``), memorise ``(X, y)`` by SGD on ``W`` (the dummy example appended),
-    then run the test points. ``on_step(i, y_hat, W)`` sees every SGD step."""
+    then run the test points. ``on_step(i, y_hat, W)`` sees every SGD step. ``engine``:
+    ``"dense"`` (every cell, every layer) or ``"events"`` (the same network evaluated only
+    where a cell's input changed, :mod:`constructions.events_learn`; bit for bit the same)."""
     X = np.asarray(X, dtype=np.int64)
     tests = np.asarray(tests, dtype=np.int64)
     if X.ndim != 2 or tests.ndim != 2 or X.shape[1] != tests.shape[1]:
@@ -481,7 +486,14 @@ def learn(learner: CompiledLearner, X: np.ndarray, y: np.ndarray, tests: np.ndar
     if dt is None:
         raise LearnerError(f"dtype {dtype} is not supported; use float32 or float64")
     learner.check_dtype(dt)
-    model = learner.rcnn(m, d, dtype, steps=steps)
+    if engine == "events":
+        from constructions.events_learn import events_rcnn
+
+        model = events_rcnn(learner, m, d, dtype, steps=steps)
+    elif engine == "dense":
+        model = learner.rcnn(m, d, dtype, steps=steps)
+    else:
+        raise LearnerError(f"unknown engine {engine!r}; choose dense or events")
     outputs: list[float] = []
 
     def record(i: int, y_hat: torch.Tensor, W: torch.Tensor) -> None:
@@ -494,7 +506,7 @@ def learn(learner: CompiledLearner, X: np.ndarray, y: np.ndarray, tests: np.ndar
         y_hat = predict(model, tests, early_exit=early_exit, on_batch=on_batch)
     return LearnRun(W, outputs, y_hat, predictions_from_outputs(y_hat, model.layers),
                     model.layers, (m + 1, d + 1 + learner.l), model.n_shared_parameters,
-                    model)
+                    model, getattr(model, "stats", None))
 
 
 def predictions_from_outputs(y_hat: np.ndarray, layers: int) -> np.ndarray:

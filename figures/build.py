@@ -13,9 +13,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 FIGURES: tuple[str, ...] = ("architecture", "spacetime", "parameters", "precision", "memory",
-                            "restarts", "learn_step", "parity", "trainable_shared")
+                            "restarts", "learn_step", "parity", "trainable_shared",
+                            "parity_cost")
 """Figure names; the module of ``NAME`` is ``figures.fig_NAME``."""
-SLOW_FIGURES: tuple[str, ...] = ("learn_step", "parity", "trainable_shared")
+SLOW_FIGURES: tuple[str, ...] = ("learn_step", "parity", "trainable_shared", "parity_cost")
 """Figures whose quick experiment takes minutes (SGD training) rather than seconds."""
 
 

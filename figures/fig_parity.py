@@ -1,7 +1,10 @@
 """Parity learning curves: test error against the number of training examples m.
 
 One panel per (d, k): the GF(2) reference learner, an MLP and a 1-D CNN trained with Adam
-under the same budget (and the RCNN construction, ``rcnn``, when the CSV has it); the mean
+under the same budget, and the RCNN construction (``rcnn``, at every m, on a seeded sample of
+test points: training.parity_baselines.rcnn_sample; drawn hollow and on top, since Lemma 1
+(2) puts it on the reference learner's predictions); the legend lists every learner drawn
+in any panel; the mean
 over seeds with a band of one standard deviation (clipped to [0, 1]), and a vertical marker
 at m = d (the reference learner needs rank d, so about d examples).
 
@@ -25,7 +28,8 @@ ORDER = ("reference", "rcnn", "mlp", "cnn")
 STYLE = {
     "reference": {"color": style.OKABE_ITO["black"], "marker": "s",
                   "label": "reference (GF(2) elimination)"},
-    "rcnn": {"color": style.OKABE_ITO["green"], "marker": "D", "label": "RCNN construction"},
+    "rcnn": {"color": style.OKABE_ITO["green"], "marker": "D",
+             "label": "RCNN construction (on sampled test points)"},
     "mlp": {"color": style.OKABE_ITO["blue"], "marker": "o", "label": "MLP + Adam"},
     "cnn": {"color": style.OKABE_ITO["vermillion"], "marker": "^", "label": "1-D CNN + Adam"},
 }
@@ -87,7 +91,13 @@ def plot(data: dict[str, Any]):
                 m = np.array([r["m"] for r in pts], dtype=float)
                 mu = np.array([r["mean"] for r in pts])
                 sd = np.array([r["std"] for r in pts])
-                ax.plot(m, mu, color=st["color"], marker=st["marker"], ms=3.5, label=st["label"])
+                if name == "rcnn":  # often on the reference's points: hollow, larger, on top
+                    ax.plot(m, mu, color=st["color"], marker=st["marker"], ms=6.5, lw=1.0,
+                            ls=":", markerfacecolor="none", markeredgewidth=1.2, zorder=5,
+                            label=st["label"])
+                else:
+                    ax.plot(m, mu, color=st["color"], marker=st["marker"], ms=3.5,
+                            label=st["label"])
                 ax.fill_between(m, np.clip(mu - sd, 0, 1), np.clip(mu + sd, 0, 1),
                                 color=st["color"], alpha=0.15, lw=0)
             ax.axvline(d, color=style.GREY, ls="--", lw=0.9)
@@ -100,8 +110,13 @@ def plot(data: dict[str, Any]):
             ax.set_xlabel("training examples m (log scale)")
             ax.set_ylabel("test error (fraction)")
             ax.grid(True, axis="y")
-    handles, labels = axes[0][0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside lower center", ncol=len(labels))
+    legend: dict[str, Any] = {}  # every learner drawn in any panel, once
+    for row in axes:
+        for ax in row:
+            for h, lab in zip(*ax.get_legend_handles_labels()):
+                legend.setdefault(lab, h)
+    fig.legend(list(legend.values()), list(legend), loc="outside lower center",
+               ncol=len(legend))
     n_seeds = len(data["seeds"])
     fig.suptitle(f"Parity learning curves: mean over {n_seeds} seeds, band = ±1 s.d. "
                  f"({data['settings']['size']} settings)")

@@ -20,6 +20,7 @@ CHECK_MODULES = (
     "proofs_check.pao",
     "proofs_check.turing_optimal",
     "proofs_check.restarts",
+    "proofs_check.events",
 )
 
 

@@ -55,8 +55,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
                    help="a library learner name or a learner machine file (.tm)")
     p.add_argument("--train", required=True, metavar="TRAIN.csv", help="training examples")
     p.add_argument("--test", required=True, metavar="TEST.csv", help="test points")
-    p.add_argument("--engine", choices=("reference", "rcnn"), default="rcnn",
-                   help="the compiled network after Algorithm 1 (default), or the reference")
+    p.add_argument("--engine", choices=("reference", "rcnn", "events"), default="rcnn",
+                   help="the compiled network after Algorithm 1 (default), the same network "
+                        "evaluated only where a cell's input changed (events: bit for bit the "
+                        "same, limited by work rather than depth; docs/events.md), or the "
+                        "reference")
     p.add_argument("--dtype", choices=("float32", "float64"), default="float32",
                    help="floating-point type of the rcnn engine (default float32)")
     p.add_argument("--steps", type=int, metavar="T",
@@ -180,7 +183,14 @@ def _run(args: argparse.Namespace) -> int:
         raise _Usage(f"learner machine file {args.learner} has no proven time bound: give "
                      f"--steps T (the network gets L = 1 + T layers)")
     layers = learner.layers(m, d, args.steps)
-    if layers > MAX_LAYERS:
+    if args.engine == "events":
+        from constructions.events_learn import check_work
+
+        try:
+            check_work(learner, m, d, len(tests), layers)
+        except LearnerError as e:
+            raise _Usage(str(e)) from None
+    elif layers > MAX_LAYERS:
         raise _Usage(f"depth L = {layers:,} for m = {m}, d = {d} exceeds the limit "
                      f"{MAX_LAYERS:,}")
     rows, cols = m + 1, d + 1 + learner.l
@@ -207,6 +217,10 @@ def _run(args: argparse.Namespace) -> int:
         predictions = _reference(learner, library, X, y, tests, args.steps)
     else:
         dtype = {"float32": torch.float32, "float64": torch.float64}[args.dtype]
+        if args.engine == "events":
+            from constructions.events import warn_if_slow
+
+            warn_if_slow("auto")
         bar_m, bar_t = _progress(m + 1, "memorise"), None
 
         def on_step(i, y_hat, W):
@@ -221,16 +235,21 @@ def _run(args: argparse.Namespace) -> int:
                 bar_t.update(n)
 
         try:
+            engine = "events" if args.engine == "events" else "dense"
             if tracing:
                 from constructions.explorer import learn_with_trace
 
                 result, Ws, outputs = learn_with_trace(learner, X, y, tests, dtype,
                                                        steps=args.steps, on_step=on_step,
-                                                       on_batch=on_batch)
+                                                       on_batch=on_batch, engine=engine)
             else:
                 result = learn(learner, X, y, tests, dtype, steps=args.steps,
-                               on_step=on_step, on_batch=on_batch)
+                               on_step=on_step, on_batch=on_batch, engine=engine)
         except LearnerError as e:
+            raise _Usage(str(e)) from None
+        except RuntimeError as e:  # constructions.events.EventsError
+            if type(e).__name__ != "EventsError":
+                raise
             raise _Usage(str(e)) from None
         finally:
             for bar in (bar_m, bar_t):
@@ -257,7 +276,7 @@ def _run(args: argparse.Namespace) -> int:
             print(trace_text(trace, d, tests))
             print()
         print(f"learner  {learner.name}  (engine {args.engine}"
-              + (f", {args.dtype})" if args.engine == "rcnn" else ")"), file=sys.stderr)
+              + (f", {args.dtype})" if args.engine != "reference" else ")"), file=sys.stderr)
         print(f"data     m = {m} examples, d = {d} features, {len(tests)} test points",
               file=sys.stderr)
         print(f"network  L = {layers} layers on a {rows} x {cols} grid, "

@@ -93,17 +93,47 @@ def _onnx_stepper(ctm, dtype: str):
         raise UsageError(str(e)) from None
 
 
+def run_events_engine(machine, steps: int, dtype: str, on_step=None):
+    """The same network, evaluated only where a cell's input changed (docs/events.md);
+    limited by estimated work, not by a step cap; a progress bar on a terminal."""
+    import sys
+
+    from constructions.engine import BudgetExceeded
+    from constructions.events import EventsError, warn_if_slow
+    from constructions.events_tm import run_events
+
+    ctm = _compiled(machine, dtype)
+    warn_if_slow("auto")
+    bar = None
+    if sys.stderr.isatty() and on_step is None:
+        from tqdm import tqdm
+
+        bar = tqdm(total=steps, desc="events", unit="step", unit_scale=True, file=sys.stderr,
+                   leave=False)
+    try:
+        return run_events(ctm, steps, dtype, on_step=on_step,
+                          on_progress=bar.update if bar is not None else None).config
+    except (BudgetExceeded, EventsError) as e:
+        raise UsageError(str(e)) from None
+    finally:
+        if bar is not None:
+            bar.close()
+
+
 ENGINES: dict[str, Engine] = {
     "reference": run_reference,
     "rcnn": _run_network("rcnn"),
     "exact": _run_network("exact"),
     "onnx": _run_network("onnx"),
+    "events": run_events_engine,
 }
 """Engine name -> runner. Every runner prints the same JSON for the same machine."""
 
 ENGINE_HELP = ("reference simulator, the float RCNN (dense torch), the RCNN in exact "
-               "rational arithmetic (slow; small runs only), or the exported ONNX network in "
-               "onnxruntime (float32 only)")
+               "rational arithmetic (slow; small runs only), the exported ONNX network in "
+               "onnxruntime (float32 only), or the float RCNN evaluated only where a cell's "
+               "input changed (events: bit for bit the dense network, for long runs such as "
+               "BB(5))")
 
 
 def _spacetime(machine, configs: list) -> str:

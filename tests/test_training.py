@@ -154,8 +154,9 @@ def test_parity_runner_writes_csv_and_json(tmp_path):
     with (tmp_path / "parity.csv").open() as f:
         rows = list(csv.DictReader(f))
     assert tuple(rows[0]) == pb.COLUMNS
-    assert {r["learner"] for r in rows} == {"reference", "mlp", "cnn"}
-    expected = {(ln, 4, k, m, s) for ln in ("reference", "mlp", "cnn") for k in (1, 4)
+    learners = ("reference", "mlp", "cnn", "rcnn")  # the construction at every m
+    assert {r["learner"] for r in rows} == set(learners)
+    expected = {(ln, 4, k, m, s) for ln in learners for k in (1, 4)
                 for m in (4, 32) for s in (3, 4)}
     assert {(r["learner"], int(r["d"]), int(r["k"]), int(r["m"]), int(r["seed"]))
             for r in rows} == expected
@@ -164,7 +165,11 @@ def test_parity_runner_writes_csv_and_json(tmp_path):
     assert meta["seed"] == 3 and meta["seeds"] == [3, 4]
     assert {"python", "torch", "numpy"} <= set(meta["versions"])
     assert meta["budget"]["steps"] == 5 and meta["budget"]["same_for"] == ["mlp", "cnn"]
-    assert len(meta["summary"]) == 3 * 2 * 2
+    assert len(meta["summary"]) == 4 * 2 * 2
+    for r in rows:
+        if r["learner"] == "rcnn":  # sampled test points, all equal to the reference's
+            assert r["config"] == "test_points=4;agrees_with_reference=1.0"
+            assert r["train_error"] == ""
     assert rec["rows"] == [{**r, "seconds": r["seconds"]} for r in rec["rows"]]
 
 
