@@ -219,9 +219,9 @@ def decode_learner_grid(learner, grid: np.ndarray) -> dict | None:
 def learn_with_trace(learner, X: np.ndarray, y: np.ndarray, tests: np.ndarray,
                      dtype: torch.dtype = torch.float32, steps: int | None = None,
                      on_step=None, on_batch=None, engine: str = "dense"):
-    """:func:`constructions.learner.learn` (on ``engine``), recording ``W`` (as float64, exactly the values
-    of ``dtype``) and the output after every SGD step: returns ``(run, Ws, outputs)``.
-    ``on_step``/``on_batch`` are passed on."""
+    """:func:`constructions.learner.learn` (on ``engine``), recording ``W`` (as float64,
+    exactly the values of ``dtype``) and the output after every SGD step: returns
+    ``(run, Ws, outputs)``. ``on_step``/``on_batch`` are passed on."""
     from constructions.learner import learn
 
     Ws: list[np.ndarray] = []
