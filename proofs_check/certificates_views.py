@@ -116,43 +116,44 @@ def next_centre(machine: TuringMachine, head_at: tuple[int, int], q: int, a: int
 
 def machine_step_families(
     machine: TuringMachine, code: Callable[[int, int, int], float], reads: Iterable[int],
-    *, quiet_centres: list[tuple[str, list[float], Callable[[float], float], np.ndarray | None]],
-    quiet_neighbours: list[float], head_neighbours: list[float], filler: float,
+    *, kept_centres: list[float], quiet_neighbours: list[float], head_neighbours: list[float],
+    filler: float, carrier: float | None = None,
 ) -> list[Family]:
-    """Families of a machine step: views without a head (centres from ``quiet_centres``:
-    (name, values, spec of a value, required Jacobian)), and views with the head at the
-    centre, at a neighbour or (when read) at a corner, other cells from ``head_neighbours``.
-    ``code(symbol, head, state digit)`` is the cell value."""
+    """Families of a machine step. Without a head in view, a centre from ``kept_centres``
+    keeps its value (one row, the centre free, spec = the centre) and ``carrier`` (if
+    given) keeps its value with Jacobian ``e_c``, neighbours from ``quiet_neighbours``.
+    With the head at the centre, at a neighbour or (when read) at a corner, the other cells
+    come from ``head_neighbours`` and the centre's next value is the reference's; when the
+    head is elsewhere that value is the centre plus what arrives (0 or ``k + 2k q'``), the
+    same for every centre symbol, so the centre stays free. ``code(symbol, head, state
+    digit)`` is the cell value."""
     s, k = machine.n_states, machine.n_symbols
     positions = sorted(set(CROSS) | set(reads))
     heads = [(q, a) for q in range(s + 1) for a in range(k)]
     plain = [code(a, 0, 0) for a in range(k)]
     quiet = np.array(quiet_neighbours)
     busy = np.array(head_neighbours)
-    fams = []
-    for name, values, spec, jac in quiet_centres:
-        fams.append(Family(name, (CENTER,), np.array(values)[:, None],
-                           {p: quiet for p in positions if p != CENTER},
-                           np.array([spec(v) for v in values]), jac, filler))
-    rows, spec_c = [], []
-    for q, a in heads:
-        rows.append(code(a, 1, q))
-        spec_c.append(code(*next_centre(machine, (0, 0), q, a, a)))
+    others = [p for p in positions if p != CENTER]
+    fams = [Family("no head in view", (), np.zeros((1, 0)),
+                   {CENTER: np.array(kept_centres), **{p: quiet for p in others}},
+                   np.zeros(1), filler=filler, spec_slope={CENTER: 1.0})]
+    if carrier is not None:
+        fams.append(Family("carrier (Jacobian e_c)", (CENTER,), np.array([[carrier]]),
+                           {p: quiet for p in others}, np.array([carrier]), E_C, filler))
+    rows = [code(a, 1, q) for q, a in heads]
+    spec = [code(*next_centre(machine, (0, 0), q, a, a)) for q, a in heads]
     fams.append(Family("head on the centre", (CENTER,), np.array(rows)[:, None],
-                       {p: busy for p in positions if p != CENTER}, np.array(spec_c),
-                       filler=filler))
-    for p in positions:
-        if p == CENTER:
-            continue
-        dr, dc = divmod(p, 3)
-        offset = (dr - 1, dc - 1)
-        rows, spec_p = [], []
-        for (q, a), c in itertools.product(heads, range(k)):
-            rows.append((code(a, 1, q), plain[c]))
-            spec_p.append(code(*next_centre(machine, offset, q, a, c)))
-        fams.append(Family(f"head at {_NAMES[p]}", (p, CENTER), np.array(rows),
-                           {r: busy for r in positions if r not in (p, CENTER)},
-                           np.array(spec_p), filler=filler))
+                       {p: busy for p in others}, np.array(spec), filler=filler))
+    for p in others:
+        offset = (p // 3 - 1, p % 3 - 1)
+        delta = []
+        for q, a in heads:
+            arrive = {code(*next_centre(machine, offset, q, a, c)) - plain[c] for c in range(k)}
+            assert len(arrive) == 1, "what arrives at the centre depends on its symbol"
+            delta.append(arrive.pop())
+        fams.append(Family(f"head at {_NAMES[p]}", (p,), np.array(rows)[:, None],
+                           {CENTER: np.array(plain), **{r: busy for r in others if r != p}},
+                           np.array(delta), filler=filler, spec_slope={CENTER: 1.0}))
     return fams
 
 
@@ -166,10 +167,8 @@ def tm_views(machine: TuringMachine, reads: Iterable[int]) -> ViewSet:
     def code(a: int, head: int, q: int) -> float:
         return float(a + k * head + 2 * k * q)
     plain = [code(a, 0, 0) for a in range(k)]
-    fams = machine_step_families(
-        machine, code, reads,
-        quiet_centres=[("no head in view", plain, lambda v: v, None)],
-        quiet_neighbours=plain, head_neighbours=plain, filler=0.0)
+    fams = machine_step_families(machine, code, reads, kept_centres=plain,
+                                 quiet_neighbours=plain, head_neighbours=plain, filler=0.0)
     return ViewSet("step", fams)
 
 
@@ -258,10 +257,8 @@ def learner_step_views(machine: TuringMachine, v: LearnerValues, reads: Iterable
     plain = [code(a, 0, 0) for a in range(k)]
     quiet = plain + [v.pad, v.carrier, v.empty]
     fams = machine_step_families(
-        machine, code, reads,
-        quiet_centres=[("no head in view", plain + [v.empty], lambda x: x, None),
-                       ("carrier (Jacobian e_c)", [v.carrier], lambda x: x, E_C)],
-        quiet_neighbours=quiet, head_neighbours=plain + [v.pad], filler=v.pad)
+        machine, code, reads, kept_centres=plain + [v.empty], quiet_neighbours=quiet,
+        head_neighbours=plain + [v.pad], filler=v.pad, carrier=v.carrier)
     return ViewSet("layers 2..L", fams)
 
 

@@ -55,12 +55,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
 
-    from srcnn import circuit_cmd, compile_cmd, figures_cmd, learn_cmd, simulate_cmd
+    from srcnn import certify_cmd, circuit_cmd, compile_cmd, figures_cmd, learn_cmd, simulate_cmd
 
     simulate_cmd.add_parser(sub)
     compile_cmd.add_parser(sub)
     _add_verify(sub)
-    for module in (circuit_cmd, learn_cmd, figures_cmd):
+    for module in (circuit_cmd, learn_cmd, figures_cmd, certify_cmd):
         module.add_parser(sub)
     return parser
 
