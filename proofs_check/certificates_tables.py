@@ -505,39 +505,56 @@ class Analysis:
         st.n_enum, st.C, st.G, st.abs3 = self._contrib(st, U, f)
         return st
 
-    def reanalyse(self, base: Analysis, st: FamilyState, U: np.ndarray
-                  ) -> tuple[FamilyState, bool]:
+    def reanalyse(self, base: Analysis, st: FamilyState, U: np.ndarray, tensor: str
+                  ) -> FamilyState | None:
         """The state of ``st.fam`` under this analysis, which differs from ``base`` only in
-        units ``U`` (and possibly ``b3``): the other units' facts are reused, the sums are
-        updated by the difference of ``U``'s contributions. The result equals
-        :meth:`analyse`'s, integer for integer; the flag says whether anything in the state
-        changed (when not, the state is ``st`` itself)."""
+        weight ``tensor`` of units ``U``: the other units' facts are reused and the sums are
+        updated by the difference of ``U``'s contributions, so the result equals
+        :meth:`analyse`'s integer for integer. Returns ``None`` when the verdict provably
+        cannot change: the same contributions and the same facts the verdict reads (dead,
+        linear, enumeration and single-block flags, the output granularity of live units,
+        strictness), and, for a family checking Jacobians, no change to layer 1 and no
+        unit of ``U`` linear on any row (so autograd's sums are the same)."""
         U = np.asarray(sorted(U), dtype=np.int64)
+        if tensor == "b3":
+            return st
         if len(U) == 0:
-            return st, False
+            return None
         old_f = {k: getattr(st, k)[U] for k in _FACTS}
         f = self._unit_facts(st, U)
         o = base._contrib(st, U, old_f)
         n = self._contrib(st, U, f)
-        if all(np.array_equal(old_f[k], f[k]) for k in _FACTS) and \
-                np.array_equal(o[0], n[0]) and np.array_equal(o[1], n[1]) and \
-                all(np.array_equal(a, b) for a, b in zip(o[2], n[2])) and \
-                np.array_equal(o[3], n[3]):
-            return st, False
+        same = (np.array_equal(o[0], n[0]) and np.array_equal(o[1], n[1])
+                and all(np.array_equal(a, b) for a, b in zip(o[2], n[2]))
+                and np.array_equal(o[3], n[3])
+                and all(np.array_equal(a, b) for a, b in zip(base._relevant(old_f, U),
+                                                             self._relevant(f, U))))
+        if same and (st.fam.jacobian is None or (
+                tensor not in ("A1", "b1") and not old_f["linear"].any()
+                and not f["linear"].any())):
+            return None
         new = copy.copy(st)
         for k, v in f.items():
             arr = getattr(st, k)
-            if arr.dtype != object and np.asarray(v).dtype == object:
-                arr = arr.astype(object)
-            else:
-                arr = arr.copy()
+            arr = arr.astype(object) if arr.dtype != object and np.asarray(v).dtype == object \
+                else arr.copy()
             arr[U] = v
             setattr(new, k, arr)
         new.n_enum = st.n_enum - o[0] + n[0]
         new.C = iadd(iadd(st.C, -np.asarray(o[1])), n[1])
         new.G = [iadd(iadd(g, -np.asarray(go)), gn) for g, go, gn in zip(st.G, o[2], n[2])]
         new.abs3 = iadd(iadd(st.abs3, -np.asarray(o[3])), n[3])
-        return new, True
+        return new
+
+    def _relevant(self, f: dict[str, np.ndarray], U: np.ndarray) -> list[np.ndarray]:
+        """The per-unit facts a verdict reads besides the contributions."""
+        S2 = self.l2.S2
+        strict = np.where(f["exact"], (f["zmax"] < 0) | (f["zmin"] > 0),
+                          (to_float(f["zmax"], S2) + f["E"] * SAFE < 0)
+                          | (to_float(f["zmin"], S2) - f["E"] * SAFE > 0))
+        live_g = np.where(~f["dead"] & (self.arrays["A3"][0][U] != 0)[:, None],
+                          self.gA3[U][:, None] + f["gexp"], NO_EXP)
+        return [f["dead"], f["linear"], f["enum_unit"], f["single"], live_g, strict]
 
     def verdict(self, st: FamilyState) -> tuple[np.ndarray, np.ndarray, dict[str, Any] | None]:
         """Rows proven (exact values, and Jacobians if specified, for every summation

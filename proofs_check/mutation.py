@@ -162,10 +162,6 @@ def _frac(a: np.ndarray) -> np.ndarray:
     return np.vectorize(Fraction, otypes=[object])(np.asarray(a, dtype=np.float64))
 
 
-def _relu(x: Fraction) -> Fraction:
-    return x if x > 0 else Fraction(0)
-
-
 def affected_units(arrays: dict[str, np.ndarray], mutated: dict[str, np.ndarray],
                    m: Mutant) -> list[int]:
     """The layer-2 units whose output can differ between the two networks."""
@@ -221,32 +217,60 @@ def ground_truth(sub: Subject, m: Mutant) -> dict[str, Any]:
                     {j for i in U for j in np.flatnonzero(mutated["A2"][i])})
     Q = sorted({int(q) for net in (sub.arrays, mutated) for j in units1
                 for q in np.flatnonzero(net["A1"][j])})
-    nets = []
-    for net in (sub.arrays, mutated):
-        nets.append({k: _frac(net[k]) for k in ("A1", "b1", "A2", "b2", "A3")})
     reads = sorted(set(reads_of(sub.arrays)) | set(reads_of(mutated)))
-    for vs in sub.views(reads):
-        for vals, (fam, r, free) in _projection(vs.families, Q).items():
-            x = [Fraction(0)] * 9
+    for k, vs in enumerate(sub.views(reads)):
+        key = (k, tuple(reads), tuple(Q))
+        if key not in sub._cache:
+            proj = _projection(vs.families, Q)
+            sub._cache[key] = (proj, np.array(list(proj), dtype=np.float64).reshape(-1, len(Q)))
+        proj, X = sub._cache[key]
+        diff = _outputs(mutated, X, Q, units1, U) - _outputs(sub.arrays, X, Q, units1, U)
+        hit = np.flatnonzero(diff != 0)
+        if len(hit):
+            vals = list(proj)[int(hit[0])]
+            fam, r, free = proj[vals]
+            view = [fam.filler] * 9
+            for p, v in zip(fam.fixed, fam.rows[r]):
+                view[p] = float(v)
+            for p in fam.free:
+                view[p] = float(free.get(p, fam.free[p][0]))
             for q, v in zip(Q, vals):
-                x[q] = Fraction(v)
-            diff = Fraction(0)
-            for sign, net in zip((-1, 1), nets):
-                h1 = {j: _relu(sum((net["A1"][j, q] * x[q] for q in Q), net["b1"][j]))
-                      for j in units1}
-                for i in U:
-                    z = sum((net["A2"][i, j] * h1[j] for j in units1), net["b2"][i])
-                    diff += sign * net["A3"][0, i] * _relu(z)
-            if diff != 0:
-                view = [fam.filler] * 9
-                for p, v in zip(fam.fixed, fam.rows[r]):
-                    view[p] = float(v)
-                for p in fam.free:
-                    view[p] = float(free.get(p, fam.free[p][0]))
-                for q, v in zip(Q, vals):
-                    view[q] = float(v)
-                return _witness(sub, mutated, view, fam, str(diff))
+                view[q] = float(v)
+            return _witness(sub, mutated, view, fam,
+                            str(Fraction(int(diff[hit[0]])) * Fraction(2) ** _SCALE))
     return {"changes": False}
+
+
+_SCALE = -160
+"""Scale of the exact outputs in :func:`_outputs` (every float32 product of three weights
+and an input is a multiple of 2^-160 unless weights are subnormal, which is checked)."""
+
+
+def _outputs(net: dict[str, np.ndarray], X: np.ndarray, Q: list[int], units1: list[int],
+             U: list[int]) -> np.ndarray:
+    """``sum_{i in U} A3_i relu(A2_i h1 + b2_i)`` on the value combinations ``X`` of positions
+    ``Q`` (only ``units1`` feed ``U``), exactly, as integers at scale 2^_SCALE."""
+    from proofs_check.certificates_exact import iadd, imatmul, ishift, min_exp, scaled
+
+    A1 = net["A1"][units1][:, Q]
+    b1 = net["b1"][units1]
+    A2 = net["A2"][U][:, units1]
+    e_x, e_a1, e_b1 = min_exp(X), min_exp(A1), min_exp(b1)
+    s1 = min(e_x + e_a1, e_b1)
+    z1 = iadd(ishift(imatmul(scaled(A1, e_a1), scaled(X, e_x).T), e_x + e_a1 - s1),
+              scaled(b1, s1)[:, None])
+    h1 = np.where(z1 > 0, z1, 0)
+    e_a2, e_b2 = min_exp(A2), min_exp(net["b2"][U])
+    s2 = min(e_a2 + s1, e_b2)
+    z2 = iadd(ishift(imatmul(scaled(A2, e_a2), h1), e_a2 + s1 - s2),
+              scaled(net["b2"][U], s2)[:, None])
+    h2 = np.where(z2 > 0, z2, 0)
+    A3 = net["A3"][0][U]
+    e_a3 = min_exp(A3)
+    if e_a3 + s2 < _SCALE:
+        raise ValueError("weights too fine for the mutation ground truth's scale")
+    out = imatmul(scaled(A3, e_a3).reshape(1, -1), h2)[0]
+    return ishift(np.asarray(out).astype(object), e_a3 + s2 - _SCALE)
 
 
 def _witness(sub: Subject, mutated: dict[str, np.ndarray], view: list[float], fam: Family,
