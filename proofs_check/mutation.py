@@ -395,3 +395,38 @@ def sweep(sub: Subject, todo: Sequence[Mutant], scope: str = "all",
             progress(1)
     rep.seconds = time.perf_counter() - start
     return rep
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m proofs_check.mutation``: a mutation sweep, as JSON on stdout."""
+    import argparse
+    import json
+    import sys
+
+    p = argparse.ArgumentParser(prog="python -m proofs_check.mutation",
+                                description="Single-weight mutation sweep of a compiled "
+                                            "network: how many changes alter an output on "
+                                            "some valid view, and whether the certificate "
+                                            "rejects every one of them.")
+    p.add_argument("--subject", choices=SUBJECTS, required=True)
+    p.add_argument("--sample", type=int, help="a seeded stratified sample (default: all)")
+    p.add_argument("--seed", type=int, default=0)
+    args = p.parse_args(argv)
+    sub = subject(args.subject)
+    every = list(mutants(sub.arrays))
+    todo = every if args.sample is None else sample(every, args.sample, args.seed)
+    scope = f"all {len(every)}" if args.sample is None else f"sample {len(todo)} of {len(every)}"
+    bar = None
+    if sys.stderr.isatty():
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(todo), desc=f"mutants of {args.subject}", file=sys.stderr)
+    rep = sweep(sub, todo, scope, progress=bar.update if bar is not None else None)
+    if bar is not None:
+        bar.close()
+    print(json.dumps(rep.to_json()))
+    return 0 if rep.kill_rate == 1.0 else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
