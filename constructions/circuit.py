@@ -65,6 +65,7 @@ from constructions.patchnet import (
     exact_grid_layer,
 )
 from constructions.rcnn import DTYPES, RCNN
+from constructions.tm import encoding_fields
 from simulators.circuits import Circuit, Op, depth, width
 
 ENGINES = ("float64", "float32", "exact", "rule")
@@ -254,9 +255,7 @@ class UniversalMachine:
         return {
             "kind": "circuit-interpreter",
             "codes": len(self.rule.domain),
-            "encoding": [{"field": f.name, "radix": f.radix,
-                          "scale": self.encoding.scales[f.name], "meaning": f.doc}
-                         for f in self.encoding.fields],
+            "encoding": encoding_fields(self.encoding),
             "code_formula": "kind + 6 * route + 36 * s",
             "kinds": {k.name: int(k) for k in Kind},
             "capacity": {k.name: CAPACITY[k] for k in Kind},

@@ -104,6 +104,12 @@ HALT_RULE = ("the machine has halted when the head cell's state digit is s (the 
              "stops there")
 
 
+def encoding_fields(encoding: CellEncoding) -> list[dict]:
+    """The metadata record of a cell encoding: each field's name, radix, scale, meaning."""
+    return [{"field": f.name, "radix": f.radix, "scale": encoding.scales[f.name],
+             "meaning": f.doc} for f in encoding.fields]
+
+
 def table_digits(machine: TuringMachine) -> list[list[list | None]]:
     """``table[q][a]`` as ``[write, move, next state digit]`` (digit ``s`` = halt) or
     ``None`` for an undefined transition: the transition table a client needs."""
@@ -191,11 +197,7 @@ class CompiledTM:
             "s": self.machine.n_states,
             "k": self.machine.n_symbols,
             "codes": len(self.rule.domain),
-            "encoding": [
-                {"field": f.name, "radix": f.radix, "scale": self.encoding.scales[f.name],
-                 "meaning": f.doc}
-                for f in self.encoding.fields
-            ],
+            "encoding": encoding_fields(self.encoding),
             "padding": self.padding,
             "hidden": [h1, h2],
             "d_head": self.head.U2.shape[0],

@@ -49,7 +49,6 @@ the views stay a superset of the valid ones.
 
 from __future__ import annotations
 
-import functools
 import itertools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -84,34 +83,45 @@ class HeadSpec:
 
 
 # --------------------------------------------------------------------------- machines
-@functools.cache
-def _after(machine: TuringMachine, q: int, a: int) -> Configuration | None:
-    """The reference step from a head in state digit ``q`` on symbol ``a`` (``None``: halted,
-    the configuration does not change)."""
-    state = HALT if q == machine.n_states else q
-    cfg = Configuration(tape={(0, 0): a} if a else {}, head=(0, 0), state=state)
-    return None if cfg.is_halted(machine) else step(machine, cfg)
+class NextCentre:
+    """The reference simulator's next centre value of a view (module docstring), with the
+    reference step from every (state digit, symbol) computed once."""
+
+    def __init__(self, machine: TuringMachine) -> None:
+        self.machine = machine
+        self.after: dict[tuple[int, int], Configuration | None] = {}
+        for q in range(machine.n_states + 1):
+            for a in range(machine.n_symbols):
+                state = HALT if q == machine.n_states else q
+                cfg = Configuration(tape={(0, 0): a} if a else {}, head=(0, 0), state=state)
+                self.after[q, a] = None if cfg.is_halted(machine) else step(machine, cfg)
+
+    def __call__(self, head_at: tuple[int, int], q: int, a: int,
+                 centre_symbol: int) -> tuple[int, int, int]:
+        """``(symbol, head, state digit)`` of the centre after one step: the head at offset
+        ``head_at`` from the centre, in state digit ``q``, on symbol ``a``
+        (``centre_symbol`` is the centre's symbol when the head is elsewhere)."""
+        s = self.machine.n_states
+        nxt = self.after[q, a]
+        if head_at == (0, 0):
+            if nxt is None:
+                return a, 1, q
+            sym = nxt.tape.get((0, 0), 0)
+            if nxt.head == (0, 0):
+                return sym, 1, s if nxt.state == HALT else nxt.state
+            return sym, 0, 0
+        if nxt is None:
+            return centre_symbol, 0, 0
+        centre = (-head_at[0], -head_at[1])  # the centre relative to the head
+        if nxt.head == centre:
+            return centre_symbol, 1, s if nxt.state == HALT else nxt.state
+        return centre_symbol, 0, 0
 
 
 def next_centre(machine: TuringMachine, head_at: tuple[int, int], q: int, a: int,
                 centre_symbol: int) -> tuple[int, int, int]:
-    """``(symbol, head, state digit)`` of the centre after one step, from the reference
-    simulator: the head at offset ``head_at`` from the centre, in state digit ``q``, on
-    symbol ``a`` (``centre_symbol`` is the centre's symbol when the head is elsewhere)."""
-    nxt = _after(machine, q, a)
-    if head_at == (0, 0):
-        if nxt is None:
-            return a, 1, q
-        sym = nxt.tape.get((0, 0), 0)
-        if nxt.head == (0, 0):
-            return sym, 1, machine.n_states if nxt.state == HALT else nxt.state
-        return sym, 0, 0
-    if nxt is None:
-        return centre_symbol, 0, 0
-    centre = (-head_at[0], -head_at[1])  # the centre relative to the head
-    if nxt.head == centre:
-        return centre_symbol, 1, machine.n_states if nxt.state == HALT else nxt.state
-    return centre_symbol, 0, 0
+    """One call of :class:`NextCentre` (build the class once for many views)."""
+    return NextCentre(machine)(head_at, q, a, centre_symbol)
 
 
 def machine_step_families(
@@ -128,6 +138,7 @@ def machine_step_families(
     same for every centre symbol, so the centre stays free. ``code(symbol, head, state
     digit)`` is the cell value."""
     s, k = machine.n_states, machine.n_symbols
+    next_centre = NextCentre(machine)
     positions = sorted(set(CROSS) | set(reads))
     heads = [(q, a) for q in range(s + 1) for a in range(k)]
     plain = [code(a, 0, 0) for a in range(k)]
@@ -141,14 +152,14 @@ def machine_step_families(
         fams.append(Family("carrier (Jacobian e_c)", (CENTER,), np.array([[carrier]]),
                            {p: quiet for p in others}, np.array([carrier]), E_C, filler))
     rows = [code(a, 1, q) for q, a in heads]
-    spec = [code(*next_centre(machine, (0, 0), q, a, a)) for q, a in heads]
+    spec = [code(*next_centre((0, 0), q, a, a)) for q, a in heads]
     fams.append(Family("head on the centre", (CENTER,), np.array(rows)[:, None],
                        {p: busy for p in others}, np.array(spec), filler=filler))
     for p in others:
         offset = (p // 3 - 1, p % 3 - 1)
         delta = []
         for q, a in heads:
-            arrive = {code(*next_centre(machine, offset, q, a, c)) - plain[c] for c in range(k)}
+            arrive = {code(*next_centre(offset, q, a, c)) - plain[c] for c in range(k)}
             assert len(arrive) == 1, "what arrives at the centre depends on its symbol"
             delta.append(arrive.pop())
         fams.append(Family(f"head at {_NAMES[p]}", (p,), np.array(rows)[:, None],

@@ -8,13 +8,10 @@ majority`` runs all 258,030)."""
 
 from __future__ import annotations
 
-import itertools
-
 import numpy as np
 import pytest
 
 from proofs_check.certificates import executor_values
-from proofs_check.certificates_views import next_centre
 from proofs_check.mutation import (
     SUBJECTS,
     Mutant,
@@ -24,6 +21,7 @@ from proofs_check.mutation import (
     subject,
     sweep,
 )
+from tests.test_certificates import all_views
 
 
 @pytest.mark.parametrize("name", SUBJECTS)
@@ -40,24 +38,7 @@ def test_ground_truth_agrees_with_brute_force_on_every_view() -> None:
     from simulators.formats import builtin_machines
 
     sub = subject("bb4")
-    m = builtin_machines()["bb4"]
-    s, k = m.n_states, m.n_symbols
-
-    def code(a: int, h: int, q: int) -> int:
-        return a + k * h + 2 * k * q
-    views, spec = [], []
-    for cells in itertools.product(range(k), repeat=9):
-        views.append([code(a, 0, 0) for a in cells])
-        spec.append(code(cells[4], 0, 0))
-    for p, q, a in itertools.product(range(9), range(s + 1), range(k)):
-        for rest in itertools.product(range(k), repeat=8):
-            cells = list(rest)
-            cells.insert(p, a)
-            v = [code(x, 0, 0) for x in cells]
-            v[p] = code(a, 1, q)
-            views.append(v)
-            spec.append(code(*next_centre(m, (p // 3 - 1, p % 3 - 1), q, a, cells[4])))
-    views, spec = np.array(views, dtype=float), np.array(spec, dtype=float)
+    views, spec = all_views(builtin_machines()["bb4"])
     for mu in sample(list(mutants(sub.arrays)), 60, seed=2):
         if mu.noop or mu.tensor in ("U2", "c2", "U1", "c1"):
             continue
