@@ -6,12 +6,15 @@ by ``+2^-10``, by ``-2^-10``, and its sign flipped; flipping a zero changes noth
 counted apart), two questions are answered independently:
 
 * **does the change alter the output on some valid view?** (:func:`ground_truth`) The
-  changed weight touches a few layer-2 units (or the head, or ``b3``); the difference of
-  the two networks depends only on the positions those units read, so it is evaluated
-  exactly, in rational arithmetic and without any table of the certificate, on the
-  projection of the valid views onto those positions (every value combination they take
-  in some valid view). A non-zero difference gives a witness view, which is then run
-  through the executor to show the float output moved too.
+  changed weight touches a few layer-2 units (or the head, or ``b3``). Each touched unit's
+  contribution depends only on the positions it reads, so its change is evaluated exactly
+  (integers, no table of the certificate) on the projection of the valid views onto those
+  positions (every value combination they take in some valid view). The output's change is
+  the sum of these, so if none changes, nothing does; where one does, the whole networks
+  are evaluated exactly (rationals) at a whole valid view through that point, the witness,
+  which is also run through the executor to show the float output moved. (Were the
+  touched units' changes to cancel at every candidate view, the mutant would be counted
+  as uncertain, never as unchanged.)
 * **does the certificate reject it?** (:class:`MutationCertifier`): the certificate of
   :mod:`proofs_check.certificates`, re-derived incrementally from the unchanged network's
   tables (the same verdict as a fresh certificate; a test checks it).
@@ -37,6 +40,7 @@ from proofs_check.certificates import (
     PartResult,
     PatchCertifier,
     certify_head,
+    exact_forward,
     executor_values,
     reads_of,
 )
@@ -152,7 +156,8 @@ def sample(all_mutants: Sequence[Mutant], n: int, seed: int) -> list[Mutant]:
     for t in TENSORS:
         group = by.get(t, [])
         out += rng.sample(group, min(per, len(group)))
-    rest = [m for m in all_mutants if m not in set(out)]
+    chosen = set(out)
+    rest = [m for m in all_mutants if m not in chosen]
     out += rng.sample(rest, max(0, min(n - len(out), len(rest))))
     return out
 
@@ -213,32 +218,90 @@ def ground_truth(sub: Subject, m: Mutant) -> dict[str, Any]:
         views, _ = fam.row_views(0)
         return _witness(sub, mutated, [float(v) for v in views[0]], fam)
     U = affected_units(sub.arrays, mutated, m)
-    units1 = sorted({j for i in U for j in np.flatnonzero(sub.arrays["A2"][i])} |
-                    {j for i in U for j in np.flatnonzero(mutated["A2"][i])})
-    Q = sorted({int(q) for net in (sub.arrays, mutated) for j in units1
-                for q in np.flatnonzero(net["A1"][j])})
     reads = sorted(set(reads_of(sub.arrays)) | set(reads_of(mutated)))
-    for k, vs in enumerate(sub.views(reads)):
-        key = (k, tuple(reads), tuple(Q))
-        if key not in sub._cache:
-            proj = _projection(vs.families, Q)
-            sub._cache[key] = (proj, np.array(list(proj), dtype=np.float64).reshape(-1, len(Q)))
-        proj, X = sub._cache[key]
-        diff = _outputs(mutated, X, Q, units1, U) - _outputs(sub.arrays, X, Q, units1, U)
-        hit = np.flatnonzero(diff != 0)
-        if len(hit):
-            vals = list(proj)[int(hit[0])]
-            fam, r, free = proj[vals]
-            view = [fam.filler] * 9
-            for p, v in zip(fam.fixed, fam.rows[r]):
-                view[p] = float(v)
-            for p in fam.free:
-                view[p] = float(free.get(p, fam.free[p][0]))
-            for q, v in zip(Q, vals):
-                view[q] = float(v)
-            return _witness(sub, mutated, view, fam,
-                            str(Fraction(int(diff[hit[0]])) * Fraction(2) ** _SCALE))
-    return {"changes": False}
+    uncertain = False
+    for i in U:
+        # unit i's contribution depends only on the positions its layer-1 inputs read
+        units1 = sorted({int(j) for net in (sub.arrays, mutated)
+                         for j in np.flatnonzero(net["A2"][i])})
+        Q = sorted({int(q) for net in (sub.arrays, mutated) for j in units1
+                    for q in np.flatnonzero(net["A1"][j])})
+        for k, vs in enumerate(sub.views(reads)):
+            key = (k, tuple(reads), tuple(Q))
+            if _projection_size(vs.families, Q) > PROJECTION_LIMIT:
+                # too many combinations to list: settle it by a bound, or call it uncertain
+                if not all(_surely_closed(net, vs.families, i, units1) for net in
+                           (sub.arrays, mutated)):
+                    uncertain = True
+                continue
+            if key not in sub._cache:
+                if len(sub._cache) > 64:  # bounded memory: forget the oldest projection
+                    sub._cache.pop(next(k_ for k_ in sub._cache if len(k_) == 3))
+                proj = _projection(vs.families, Q)
+                sub._cache[key] = (list(proj.items()),
+                                   np.array(list(proj), dtype=np.float64).reshape(-1, len(Q)))
+            proj, X = sub._cache[key]
+            diff = (_outputs(mutated, X, Q, units1, [i])
+                    - _outputs(sub.arrays, X, Q, units1, [i]))
+            for h in np.flatnonzero(diff != 0)[:CANDIDATES]:
+                vals, (fam, r, free) = proj[int(h)]
+                view = [fam.filler] * 9
+                for p, v in zip(fam.fixed, fam.rows[r]):
+                    view[p] = float(v)
+                for p in fam.free:
+                    view[p] = float(free.get(p, fam.free[p][0]))
+                for q, v in zip(Q, vals):
+                    view[q] = float(v)
+                # the whole networks, exactly, at a whole valid view
+                change = exact_forward(mutated, view)[0] - exact_forward(sub.arrays, view)[0]
+                if change != 0:
+                    return _witness(sub, mutated, view, fam, str(change))
+                uncertain = True
+    return {"changes": False, **({"uncertain": True} if uncertain else {})}
+
+
+PROJECTION_LIMIT = 1 << 18
+"""Projections larger than this are not listed; the unit is then settled by
+:func:`_surely_closed`."""
+
+
+def _projection_size(families: list[Family], Q: list[int]) -> int:
+    """An upper bound on the number of value combinations of ``Q`` in ``families``."""
+    total = 0
+    for fam in families:
+        fixed = [fam.fixed.index(q) for q in Q if q in fam.fixed]
+        rows = len({tuple(r[fixed]) for r in fam.rows}) if fixed else 1
+        total += rows * int(np.prod([len(fam.free[q]) for q in Q if q in fam.free],
+                                    dtype=np.int64))
+    return total
+
+
+def _surely_closed(net: dict[str, np.ndarray], families: list[Family], i: int,
+                   units1: list[int]) -> bool:
+    """Whether layer-2 unit ``i`` is 0 on every view of ``families``: its pre-activation is
+    at most ``b2_i + sum_j max (A2_ij h1_j)``, each maximum over the values the positions
+    unit ``j`` reads take anywhere in the families (exact rationals)."""
+    values = {q: sorted({float(v) for f in families for v in f.values_at(q)}) for q in range(9)}
+    top = Fraction(float(net["b2"][i]))
+    for j in units1:
+        w = Fraction(float(net["A2"][i, j]))
+        if w == 0:
+            continue
+        scope = [int(q) for q in np.flatnonzero(net["A1"][j])]
+        best = None
+        for combo in itertools.product(*[values[q] for q in scope]):
+            z = sum((Fraction(float(net["A1"][j, q])) * Fraction(v) for q, v in zip(scope, combo)),
+                    Fraction(float(net["b1"][j])))
+            term = w * max(z, Fraction(0))
+            best = term if best is None else max(best, term)
+        top += best if best is not None else 0
+    return top <= 0
+
+
+CANDIDATES = 10
+"""Views where one unit's contribution changes that are tried as witnesses (the other units'
+changes could cancel it there; that never happened, and a mutant where it would is counted
+as uncertain, not as unchanged)."""
 
 
 _SCALE = -160
@@ -354,6 +417,7 @@ class SweepReport:
     unchanged: int = 0
     accepted: int = 0
     survivors: list[str] = field(default_factory=list)
+    uncertain: list[str] = field(default_factory=list)
     seconds: float = 0.0
     scope: str = "all"
 
@@ -367,6 +431,7 @@ class SweepReport:
                 "change_some_valid_view": self.changes, "rejected": self.killed,
                 "kill_rate": self.kill_rate, "change_nothing_reachable": self.unchanged,
                 "accepted": self.accepted, "survivors": self.survivors,
+                "uncertain": self.uncertain,
                 "seconds": round(self.seconds, 1)}
 
 
@@ -388,6 +453,8 @@ def sweep(sub: Subject, todo: Sequence[Mutant], scope: str = "all",
                 rep.killed += not proven
                 if proven:
                     rep.survivors.append(m.label())
+            elif truth.get("uncertain"):
+                rep.uncertain.append(m.label())
             else:
                 rep.unchanged += 1
                 rep.accepted += proven
