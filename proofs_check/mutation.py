@@ -81,14 +81,15 @@ class Subject:
     dtype: str
     build: Callable[[Sequence[int]], list[ViewSet]]
     head: HeadSpec
-    _cache: dict = field(default_factory=dict, repr=False)
+    _views: dict = field(default_factory=dict, repr=False)
+    _proj: dict = field(default_factory=dict, repr=False)
 
     def views(self, reads: Sequence[int]) -> list[ViewSet]:
         """The valid views for a network reading ``reads`` (cached)."""
         key = tuple(sorted(int(q) for q in reads))
-        if key not in self._cache:
-            self._cache[key] = self.build(key)
-        return self._cache[key]
+        if key not in self._views:
+            self._views[key] = self.build(key)
+        return self._views[key]
 
 
 def subject(name: str, dtype: str = "float32") -> Subject:
@@ -234,13 +235,13 @@ def ground_truth(sub: Subject, m: Mutant) -> dict[str, Any]:
                            (sub.arrays, mutated)):
                     uncertain = True
                 continue
-            if key not in sub._cache:
-                if len(sub._cache) > 64:  # bounded memory: forget the oldest projection
-                    sub._cache.pop(next(k_ for k_ in sub._cache if len(k_) == 3))
+            if key not in sub._proj:
+                if len(sub._proj) > 64:  # bounded memory: forget the oldest projection
+                    sub._proj.pop(next(iter(sub._proj)))
                 proj = _projection(vs.families, Q)
-                sub._cache[key] = (list(proj.items()),
-                                   np.array(list(proj), dtype=np.float64).reshape(-1, len(Q)))
-            proj, X = sub._cache[key]
+                sub._proj[key] = (list(proj.items()),
+                                  np.array(list(proj), dtype=np.float64).reshape(-1, len(Q)))
+            proj, X = sub._proj[key]
             diff = (_outputs(mutated, X, Q, units1, [i])
                     - _outputs(sub.arrays, X, Q, units1, [i]))
             for h in np.flatnonzero(diff != 0)[:CANDIDATES]:
