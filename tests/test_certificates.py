@@ -374,3 +374,13 @@ def test_the_issue_examples_are_caught() -> None:
             arr = {k: v.copy() for k, v in base.items()}
             arr[name].ravel()[i] += 2.0**-10
             assert not certify_patch(arr, "float32", fams).proven
+
+
+@settings(max_examples=15)
+@given(machines(max_states=5, max_symbols=3, moves=ALL_MOVES))
+def test_the_cheap_machine_verdict_is_the_full_certificate(m: TuringMachine) -> None:
+    """certify_machine's fast path (one evaluation per view, exact by the compiler's bound)
+    gives the full certificate's verdict and view count."""
+    fast, full = certify_machine(m), certify_machine(m, cheap=False)
+    assert fast["proven"] == full["proven"] and fast["views"] == full["views"]
+    assert "compiler's bound" in fast["how"] and "every summation order" in full["how"]
