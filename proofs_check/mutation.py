@@ -279,22 +279,25 @@ def _projection_size(families: list[Family], Q: list[int]) -> int:
 
 def _surely_closed(net: dict[str, np.ndarray], families: list[Family], i: int,
                    units1: list[int]) -> bool:
-    """Whether layer-2 unit ``i`` is 0 on every view of ``families``: its pre-activation is
-    at most ``b2_i + sum_j max (A2_ij h1_j)``, each maximum over the values the positions
-    unit ``j`` reads take anywhere in the families (exact rationals)."""
+    """Whether layer-2 unit ``i`` is 0 on every view of ``families``: its pre-activation is at
+    most ``b2_i`` plus, for each group of its inputs reading the same positions, the
+    maximum of the group's terms over the values those positions take anywhere in the
+    families (exact rationals; groups sharing a position make it a looser upper bound)."""
     values = {q: sorted({float(v) for f in families for v in f.values_at(q)}) for q in range(9)}
-    top = Fraction(float(net["b2"][i]))
+    groups: dict[tuple[int, ...], list[int]] = {}
     for j in units1:
-        w = Fraction(float(net["A2"][i, j]))
-        if w == 0:
-            continue
-        scope = [int(q) for q in np.flatnonzero(net["A1"][j])]
+        if net["A2"][i, j] != 0:
+            groups.setdefault(tuple(int(q) for q in np.flatnonzero(net["A1"][j])), []).append(j)
+    top = Fraction(float(net["b2"][i]))
+    for scope, js in groups.items():
         best = None
         for combo in itertools.product(*[values[q] for q in scope]):
-            z = sum((Fraction(float(net["A1"][j, q])) * Fraction(v) for q, v in zip(scope, combo)),
-                    Fraction(float(net["b1"][j])))
-            term = w * max(z, Fraction(0))
-            best = term if best is None else max(best, term)
+            total = Fraction(0)
+            for j in js:
+                z = sum((Fraction(float(net["A1"][j, q])) * Fraction(v)
+                         for q, v in zip(scope, combo)), Fraction(float(net["b1"][j])))
+                total += Fraction(float(net["A2"][i, j])) * max(z, Fraction(0))
+            best = total if best is None else max(best, total)
         top += best if best is not None else 0
     return top <= 0
 
