@@ -65,7 +65,7 @@ from constructions.patchnet import (
     exact_grid_layer,
 )
 from constructions.rcnn import DTYPES, RCNN
-from constructions.tm import encoding_fields
+from constructions.tm import encoding_fields, size_fields
 from simulators.circuits import Circuit, Op, depth, width
 
 ENGINES = ("float64", "float32", "exact", "rule")
@@ -251,7 +251,6 @@ class UniversalMachine:
     def metadata(self) -> dict:
         """Sizes and the cell semantics a client needs (docs/weight_files.md); the program
         (which cell holds which instruction) belongs to each compiled circuit."""
-        h1, h2 = self.patch.hidden
         return {
             "kind": "circuit-interpreter",
             "codes": len(self.rule.domain),
@@ -267,12 +266,7 @@ class UniversalMachine:
                     "and OUT s >= 1, NOT s == 0, AND s == 2, OR s >= 1, XOR s == 1; the empty "
                     "cell (WIRE, NONE, s = 0) is code 0 and the padding",
             "readout": "head(v) = 1 on an OUT cell with s = 1, else 0",
-            "hidden": [h1, h2],
-            "d_head": self.head.U2.shape[0],
-            "shared_parameters": self.n_shared_parameters,
-            "weight_set_size": len(self.weight_set),
-            "bits_needed": self.bits,
-            "exact_dtypes": [d for d in MANTISSA_BITS if self.exact_in(d)],
+            **size_fields(self),
         }
 
     @functools.cached_property

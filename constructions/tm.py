@@ -104,6 +104,16 @@ HALT_RULE = ("the machine has halted when the head cell's state digit is s (the 
              "stops there")
 
 
+def size_fields(compiled) -> dict:
+    """The size record of compiled shared weights (a machine, the circuit interpreter):
+    hidden widths, head width, shared parameters, ``|U_s|``, bits and exact dtypes."""
+    h1, h2 = compiled.patch.hidden
+    return {"hidden": [h1, h2], "d_head": compiled.head.U2.shape[0],
+            "shared_parameters": compiled.n_shared_parameters,
+            "weight_set_size": len(compiled.weight_set), "bits_needed": compiled.bits,
+            "exact_dtypes": [d for d in MANTISSA_BITS if compiled.exact_in(d)]}
+
+
 def encoding_fields(encoding: CellEncoding) -> list[dict]:
     """The metadata record of a cell encoding: each field's name, radix, scale, meaning."""
     return [{"field": f.name, "radix": f.radix, "scale": encoding.scales[f.name],
@@ -190,7 +200,6 @@ class CompiledTM:
         """Everything a client needs to run the weights without this project's code, beside
         the sizes (docs/weight_files.md): the encoding, the transition table as digits, the
         move directions, the start configuration, how a halt is detected and the readout."""
-        h1, h2 = self.patch.hidden
         k = self.machine.n_symbols
         return {
             "kind": "turing-machine",
@@ -199,12 +208,7 @@ class CompiledTM:
             "codes": len(self.rule.domain),
             "encoding": encoding_fields(self.encoding),
             "padding": self.padding,
-            "hidden": [h1, h2],
-            "d_head": self.head.U2.shape[0],
-            "shared_parameters": self.n_shared_parameters,
-            "weight_set_size": len(self.weight_set),
-            "bits_needed": self.bits,
-            "exact_dtypes": [d for d in MANTISSA_BITS if self.exact_in(d)],
+            **size_fields(self),
             "flops_per_cell": self.patch.flops_per_cell(),
             "code_formula": "symbol + k * head + 2 * k * state",
             "table": table_digits(self.machine),
