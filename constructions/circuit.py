@@ -65,6 +65,7 @@ from constructions.patchnet import (
     exact_grid_layer,
 )
 from constructions.rcnn import DTYPES, RCNN
+from constructions.tm import encoding_fields, size_fields
 from simulators.circuits import Circuit, Op, depth, width
 
 ENGINES = ("float64", "float32", "exact", "rule")
@@ -240,6 +241,33 @@ class UniversalMachine:
 
     def exact_in(self, dtype: str) -> bool:
         return dtype in MANTISSA_BITS and self.bits <= MANTISSA_BITS[dtype]
+
+    def check_dtype(self, dtype: str) -> None:
+        """Refuse a dtype that cannot run the interpreter exactly."""
+        if not self.exact_in(dtype):
+            raise CompileError(f"{dtype} cannot run the circuit interpreter exactly "
+                               f"(it needs {self.bits} mantissa bits)")
+
+    def metadata(self) -> dict:
+        """Sizes and the cell semantics a client needs (docs/weight_files.md); the program
+        (which cell holds which instruction) belongs to each compiled circuit."""
+        return {
+            "kind": "circuit-interpreter",
+            "codes": len(self.rule.domain),
+            "encoding": encoding_fields(self.encoding),
+            "code_formula": "kind + 6 * route + 36 * s",
+            "kinds": {k.name: int(k) for k in Kind},
+            "capacity": {k.name: CAPACITY[k] for k in Kind},
+            "routes": {r.name: sorted(ROUTE_DELTAS[r]) for r in Route},
+            "padding": self.padding,
+            "rule": "a cell keeps kind and route; s becomes the number of its senders (the "
+                    "west, north-west and south-west neighbours whose route includes the row "
+                    "offset 0, +1 and -1 that reaches it) whose bit is 1; bit(kind, s): WIRE "
+                    "and OUT s >= 1, NOT s == 0, AND s == 2, OR s >= 1, XOR s == 1; the empty "
+                    "cell (WIRE, NONE, s = 0) is code 0 and the padding",
+            "readout": "head(v) = 1 on an OUT cell with s = 1, else 0",
+            **size_fields(self),
+        }
 
     @functools.cached_property
     def lookup(self) -> dict[str, np.ndarray]:

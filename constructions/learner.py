@@ -76,7 +76,14 @@ from constructions.representation import (
     gates_spec,
     realise_gates,
 )
-from constructions.tm import require_exact_dtype, tm_encoding, tm_local_rule
+from constructions.tm import (
+    HALT_RULE,
+    MOVE_DELTAS,
+    require_exact_dtype,
+    table_digits,
+    tm_encoding,
+    tm_local_rule,
+)
 from simulators.assembler import assemble_file
 from simulators.gridrun import Grid
 from simulators.learner_tape import (
@@ -107,6 +114,20 @@ time); smaller ones keep everything (the faster plain backward)."""
 
 MAX_LAYERS = 10**6
 """Refuse depths beyond this before allocating anything (``L = 1 + t(m, d)``)."""
+
+
+TIME_BOUND_EXPRESSIONS: dict[str, str] = {
+    "majority": "(m + 1) * (m + 2)",
+    "first_agree": "2 * m * (d + 1) + (m + 1) * (m + 2)",
+    "nearest": "m * (d + 1) * (d + 2) + 2 * d + 1 if m else 1",
+    "parity": "1 if m == 0 else ((12 * d * min(m, d) ** 2 + 60 * d * min(m, d) - min(m, d) ** 3"
+              " + 9 * min(m, d) ** 2 + 70 * min(m, d) + 18) // 6 - (min(m, d) - 1) ** 2 // 4"
+              " + ((7 * d * d + 7 * d) // 2 - d // 2 + 11 * d + 12 + (m - d - 1) * ((7 * d * d"
+              " + 7 * d) // 2 - d // 2 + 12 * d + 10 + d % 2) if m > d else 0))",
+}
+"""``t(m, d)`` of each library learner (simulators.learner_tape.time_bound) as a Python
+expression in ``m``, ``d`` and ``min`` (integer arithmetic), for the weight-file metadata;
+a test checks it equals :func:`simulators.learner_tape.time_bound`."""
 
 
 class LearnerError(ValueError):
@@ -234,8 +255,14 @@ class CompiledLearner:
         return layers * cells * (9 + h1 + h2 + 2) * torch.finfo(dtype).bits // 8
 
     def metadata(self) -> dict:
+        """Sizes, and everything a client needs to run Algorithm 1 and the test phase without
+        this project's code (docs/weight_files.md): cell values, memory layout, learning
+        rate, dummy example, depth ``1 + t(m, d)``, alphabet, transition table, halt rule
+        and readout."""
         h1, h2 = self.patch.hidden
+        bound = TIME_BOUND_EXPRESSIONS.get(self.name) if self.bound is not None else None
         return {
+            "kind": "learner",
             "learner": self.name,
             "s": self.machine.n_states,
             "k": self.machine.n_symbols,
@@ -250,6 +277,30 @@ class CompiledLearner:
             "exact_dtypes": [d for d in ("float32", "float64") if self.exact_in(d)],
             "values": {"padding": str(PAD), "carrier": str(CARRIER), "empty": str(EMPTY),
                        "code_offset": CODE_OFFSET},
+            "code_formula": "code_offset + symbol + k * head + 2 * k * state",
+            "symbols": list(self.machine.symbol_names),
+            "table": table_digits(self.machine),
+            "moves": MOVE_DELTAS,
+            "memory": {
+                "rows": "m + 1: the m training examples in order, then the dummy example",
+                "columns": "d + 1 + work_columns: the d features, the label, the work columns",
+                "cell": "G[a][b] = W[a][b] * z[b] with z = [x; 1] (x the input, 1 for the "
+                        "label column); every work-column cell holds 1",
+                "W_init": 0,
+            },
+            "learning_rate": str(LEARNING_RATE),
+            "sgd": "one step of plain SGD on W alone per example (the dummy last), on the loss "
+                   "0.5 * (y - yhat)^2 with yhat = readout after all layers",
+            "dummy_example": {"x": "all +1", "y": 1},
+            "time_bound": bound,
+            "layers": "L = 1 + t(m, d): one conversion layer, then one layer per machine step",
+            "start": {"cell": "(m, d): the dummy row's label cell", "state": 0,
+                      "how": "layer 1 writes the head there at test time (the dummy label is "
+                             "+1/3 and the cell below is padding)"},
+            "halt": HALT_RULE,
+            "readout": "head(v) = +1 on codes whose symbol is A+, -1 on A-, v - carrier on "
+                       "the carrier (slope 1), 0 elsewhere; the sum over the grid is the "
+                       "prediction (exactly 0 during memorisation)",
         }
 
     # -- tapes <-> grids ------------------------------------------------------------------

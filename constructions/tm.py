@@ -94,6 +94,40 @@ def tm_encoding(n_states: int, n_symbols: int) -> CellEncoding:
     )
 
 
+MOVE_DELTAS = {m.name: list(m.delta) for m in Move}
+"""Move name -> (row delta, column delta); rows grow downwards (U is row - 1)."""
+
+HALT_RULE = ("the machine has halted when the head cell's state digit is s (the halting "
+             "state Z) or table[state][symbol] is null (an undefined transition, written "
+             "'---': the head keeps its non-halting state code); a halted grid is a fixed "
+             "point of the layer, so a client decodes the head cell after each layer and "
+             "stops there")
+
+
+def size_fields(compiled) -> dict:
+    """The size record of compiled shared weights (a machine, the circuit interpreter):
+    hidden widths, head width, shared parameters, ``|U_s|``, bits and exact dtypes."""
+    h1, h2 = compiled.patch.hidden
+    return {"hidden": [h1, h2], "d_head": compiled.head.U2.shape[0],
+            "shared_parameters": compiled.n_shared_parameters,
+            "weight_set_size": len(compiled.weight_set), "bits_needed": compiled.bits,
+            "exact_dtypes": [d for d in MANTISSA_BITS if compiled.exact_in(d)]}
+
+
+def encoding_fields(encoding: CellEncoding) -> list[dict]:
+    """The metadata record of a cell encoding: each field's name, radix, scale, meaning."""
+    return [{"field": f.name, "radix": f.radix, "scale": encoding.scales[f.name],
+             "meaning": f.doc} for f in encoding.fields]
+
+
+def table_digits(machine: TuringMachine) -> list[list[list | None]]:
+    """``table[q][a]`` as ``[write, move, next state digit]`` (digit ``s`` = halt) or
+    ``None`` for an undefined transition: the transition table a client needs."""
+    return [[None if tr is None else [tr.write, tr.move.name, _state_digit(machine,
+                                                                           tr.next_state)]
+             for tr in row] for row in machine.table]
+
+
 def _state_digit(machine: TuringMachine, state: int) -> int:
     return machine.n_states if state == HALT else state
 
@@ -163,24 +197,29 @@ class CompiledTM:
                                               f"k={self.machine.n_symbols})")
 
     def metadata(self) -> dict:
-        h1, h2 = self.patch.hidden
+        """Everything a client needs to run the weights without this project's code, beside
+        the sizes (docs/weight_files.md): the encoding, the transition table as digits, the
+        move directions, the start configuration, how a halt is detected and the readout."""
+        k = self.machine.n_symbols
         return {
+            "kind": "turing-machine",
             "s": self.machine.n_states,
             "k": self.machine.n_symbols,
             "codes": len(self.rule.domain),
-            "encoding": [
-                {"field": f.name, "radix": f.radix, "scale": self.encoding.scales[f.name],
-                 "meaning": f.doc}
-                for f in self.encoding.fields
-            ],
+            "encoding": encoding_fields(self.encoding),
             "padding": self.padding,
-            "hidden": [h1, h2],
-            "d_head": self.head.U2.shape[0],
-            "shared_parameters": self.n_shared_parameters,
-            "weight_set_size": len(self.weight_set),
-            "bits_needed": self.bits,
-            "exact_dtypes": [d for d in MANTISSA_BITS if self.exact_in(d)],
+            **size_fields(self),
             "flops_per_cell": self.patch.flops_per_cell(),
+            "code_formula": "symbol + k * head + 2 * k * state",
+            "table": table_digits(self.machine),
+            "moves": MOVE_DELTAS,
+            "one_dimensional": self.machine.is_one_dimensional,
+            "start": {"head": [0, 0], "state": 0, "code": k,
+                      "tape": "every other cell blank (code 0); a 1-D machine runs on a grid "
+                              "of one row"},
+            "halt": HALT_RULE,
+            "readout": "head(v) = 1 if v % k != 0 (a non-blank symbol) else 0; the sum over "
+                       "the grid counts the non-blank cells",
         }
 
     # -- grids <-> configurations ---------------------------------------------------------

@@ -16,7 +16,7 @@ import numpy as np
 
 from constructions.encoding import CellEncoding
 from constructions.patchnet import CENTER, EAST, NORTH, OFFSETS, SOUTH, WEST
-from simulators.turing import Configuration, TuringMachine, step
+from simulators.turing import TuringMachine
 
 READ = (CENTER, NORTH, SOUTH, WEST, EAST)
 CORNERS = tuple(p for p in range(9) if p not in READ)
@@ -49,34 +49,24 @@ def local_views(enc: CellEncoding, s: int, k: int) -> tuple[np.ndarray, list]:
     return np.array(patches, dtype=np.float64), keys
 
 
-@functools.cache
-def _code_table(enc: CellEncoding) -> dict[tuple[int, int, int], int]:
-    return {(d["symbol"], d["head"], d["state"]): c
-            for c, d in ((c, enc.decode(c)) for c in enc.codes())}
-
-
 def expected_centres(machine: TuringMachine, enc: CellEncoding, patches: np.ndarray,
                      keys: list) -> np.ndarray:
-    """The next centre code of every view, from one reference step per (state, symbol)."""
-    s = machine.n_states
+    """The next centre code of every view, from the reference simulator
+    (:func:`proofs_check.certificates_views.next_centre`)."""
+    from proofs_check.certificates_views import NextCentre
+
+    next_centre = NextCentre(machine)
     code = _code_table(enc)
-    after = {}
-    for q, a in itertools.product(range(s + 1), range(machine.n_symbols)):
-        state = -1 if q == s else q
-        cfg = Configuration(tape={(0, 0): a} if a else {}, head=(0, 0), state=state)
-        after[q, a] = cfg if cfg.is_halted(machine) else step(machine, cfg)
     out = patches[:, CENTER].copy()
     for i, key in enumerate(keys):
         if key is None:
             continue
         p, q, a, sym_c = key
-        nxt = after[q, a]
-        dr, dc = OFFSETS[p]
-        centre = (-dr, -dc)  # the centre cell relative to the head
-        if p == CENTER:
-            sym_c = nxt.tape.get(centre, 0)
-        if nxt.head == centre:
-            out[i] = code[sym_c, 1, s if nxt.state == -1 else nxt.state]
-        else:
-            out[i] = code[sym_c, 0, 0]
+        out[i] = code[next_centre(OFFSETS[p], q, a, sym_c)]
     return out
+
+
+@functools.cache
+def _code_table(enc: CellEncoding) -> dict[tuple[int, int, int], int]:
+    return {(d["symbol"], d["head"], d["state"]): c
+            for c, d in ((c, enc.decode(c)) for c in enc.codes())}

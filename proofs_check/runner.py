@@ -14,6 +14,7 @@ from proofs_check.registry import REGISTRY, Check, Result
 CHECK_MODULES = (
     "proofs_check.sizes",
     "proofs_check.tm_step",
+    "proofs_check.certificates_checks",
     "proofs_check.memorisation",
     "proofs_check.learners",
     "proofs_check.classifiers",

@@ -12,6 +12,7 @@ import torch
 
 from constructions.engine import network_model, run_network
 from constructions.tm import compile_tm, tm_encoding
+from proofs_check.certificates_files import certify_machine
 from proofs_check.local_views import CORNERS, expected_centres, local_views
 from proofs_check.registry import Result, check
 from simulators.formats import builtin_expectations, builtin_machines, check_expectation
@@ -31,7 +32,7 @@ def _agree_step_by_step(machine, steps: int, engine: str) -> tuple[bool, int]:
 
 
 @check("tm-step-library", "Lemma 1 (2) computation: one layer = one TM step",
-       "exhaustive", "library machines: network = reference at every step",
+       "exhaustive", "library machines: network = reference at every step, and certified",
        params=lambda mode: {"engines": ["float32", "float64", "exact"],
                             "bb5_steps": 300 if mode == "quick" else 3000})
 def library(mode: str, seed: int) -> Result:
@@ -59,8 +60,16 @@ def library(mode: str, seed: int) -> Result:
         if problems:
             mismatches[name] = problems
     ok &= not mismatches
-    return Result(ok, {"steps_compared": rows, "expectation_mismatches": mismatches},
-                  f"{len(rows)} runs, {sum(rows.values())} steps compared")
+    # Every machine certified on every valid view: after the halt and from any tape too.
+    certified = {}
+    for name, machine in builtin_machines().items():
+        verdict = certify_machine(machine)
+        certified[name] = {k: verdict[k] for k in ("proven", "views", "seconds")}
+        ok &= verdict["proven"]
+    return Result(ok, {"steps_compared": rows, "expectation_mismatches": mismatches,
+                       "certificates": certified},
+                  f"{len(rows)} runs, {sum(rows.values())} steps compared, "
+                  f"{sum(c['proven'] for c in certified.values())}/{len(certified)} certified")
 
 
 @check("tm-step-exhaustive-2x2", "Lemma 1 (2) computation: every 2-state 2-symbol machine",
@@ -88,16 +97,22 @@ def exhaustive(mode: str, seed: int) -> Result:
 
 
 @check("tm-step-random", "Lemma 1 (2) computation: random machines up to 6 states x 3 symbols",
-       "property-based", "random 1-D and grid machines, rollouts compared at every step",
+       "property-based", "random 1-D and grid machines: rollouts compared, and certified",
        params=lambda mode: {"machines": 60 if mode == "quick" else 600, "steps": 100})
 def random_rollouts(mode: str, seed: int) -> Result:
     rng = random.Random(seed)
     n = 60 if mode == "quick" else 600
-    bad = 0
+    bad = uncertified = views = 0
     for i in range(n):
         moves = ALL_MOVES if i % 3 == 0 else ALL_MOVES[:2]
         machine = random_machine(rng, rng.randint(1, 6), rng.randint(2, 3), moves)
         same, _ = _agree_step_by_step(machine, 100, "float32" if i % 2 else "float64")
         bad += not same
-    return Result(bad == 0, {"machines": n, "steps": 100, "mismatches": bad},
-                  f"{n} machines, {bad} mismatches")
+        # and proven on every valid view (any tape, any state, after the halt)
+        verdict = certify_machine(machine, "float32" if i % 2 else "float64")
+        uncertified += not verdict["proven"]
+        views += verdict.get("views", 0)
+    return Result(bad == 0 and uncertified == 0,
+                  {"machines": n, "steps": 100, "mismatches": bad, "uncertified": uncertified,
+                   "views_certified": views},
+                  f"{n} machines, {bad} mismatches, {n - uncertified} certified")

@@ -65,6 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
 
     from srcnn import (
+        certify_cmd,
         circuit_cmd,
         compile_cmd,
         explain_cmd,
@@ -77,7 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     simulate_cmd.add_parser(sub)
     compile_cmd.add_parser(sub)
     _add_verify(sub)
-    for module in (circuit_cmd, learn_cmd, figures_cmd, sweep_cmd):
+    for module in (circuit_cmd, learn_cmd, figures_cmd, sweep_cmd, certify_cmd):
         module.add_parser(sub)
     explain_cmd.add_parser(sub)
     return parser

@@ -48,7 +48,15 @@ Measurements
 4. *Robustness*: i.i.d. Gaussian noise ``N(0, sigma^2)`` added to every weight and bias
    (absolute sigma, ``--draws`` draws per sigma), and evaluation with weights, inputs and
    arithmetic cast to float16 / bfloat16 / float32 / float64; for the construction and for
-   the learned nets at widths 1x and the largest multiplier.
+   the learned nets at every width.
+5. *Certificate* (docs/certificates.md): is the trained net's float32 output equal to the
+   next code *bit for bit* on every valid view? Then the RCNN itself (raw feedback, no
+   rounding) runs the rule forever from every configuration. Proven or refuted with the
+   first counterexample; the construction is certified in every summation order, the SGD
+   nets (whose units read every position) by enumerating every view with the executor.
+
+Modules: the tasks (``training.learn_step_tasks``), the networks and measurements
+(``training.learn_step_nets``, certificates included), this driver.
 
 Training budget (the same for every task and seed): Adam, learning rate ``lr / sqrt(mult)``
 at width multiplier ``mult`` (cosine decay to 1% of it; a fixed rate made the x8 nets diverge),
@@ -66,20 +74,14 @@ from __future__ import annotations
 
 import argparse
 import functools
-import itertools
-import math
-import random
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
-from torch import nn
 
 from training._common import (
     now,
@@ -89,6 +91,31 @@ from training._common import (
     versions,
     write_csv,
     write_json,
+)
+from training.learn_step_nets import (  # noqa: F401 (re-exported: the experiment's API)
+    DTYPES,
+    PatchMLP,
+    certify_trained,
+    evaluate,
+    forward,
+    layer,
+    learning_rate,
+    nearest_code,
+    perturbed,
+    rollout,
+    rollout_curve,
+    to_params,
+    train,
+)
+from training.learn_step_tasks import (  # noqa: F401 (re-exported)
+    TASKS,
+    Task,
+    _non_halting_machine,
+    grid_patches,
+    make_eca_task,
+    make_task,
+    make_tm_task,
+    tm_reference_step,
 )
 
 QUICK: dict[str, Any] = {
@@ -118,421 +145,18 @@ FULL: dict[str, Any] = {
     "rollout_runs": 32,
     "draws": 10,
 }
-TASKS = ("tm_bb2", "tm_rand3x2", "eca_110", "eca_30")
 
 
-# --------------------------------------------------------------------------- tasks
-
-
-@dataclass
-class Task:
-    """One local rule to learn: its finite domain, reference targets and construction."""
-
-    name: str
-    kind: str  # "tm" or "eca"
-    domain: np.ndarray  # (N, 9) float64 patches
-    targets: np.ndarray  # (N,) float64 next codes (independent reference)
-    codes: np.ndarray  # sorted valid cell codes
-    construction: dict[str, np.ndarray]  # A1 b1 A2 b2 A3 b3, float64 (exact dyadics)
-    hidden: tuple[int, int]
-    mask_1d: np.ndarray  # domain rows whose north and south rows are padding (0)
-    sample: Callable[[np.random.Generator, int], tuple[np.ndarray, np.ndarray]]
-    rollout_init: Callable[[np.random.Generator, int, int], tuple[np.ndarray, Any]]
-    rollout_reference: Callable[[Any, int], np.ndarray]
-    info: dict[str, Any]
-    span: int = 2  # codes are < span: patch keys are base-span numbers
-
-    def __post_init__(self) -> None:
-        keys = _patch_keys(self.domain, self.span)
-        self._order = np.argsort(keys)
-        self._keys = keys[self._order]
-
-    def domain_index(self, patches: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Row of each patch in ``domain`` and whether it is in the domain at all."""
-        keys = _patch_keys(patches, self.span)
-        pos = np.minimum(np.searchsorted(self._keys, keys), len(self._keys) - 1)
-        return self._order[pos], self._keys[pos] == keys
-
-
-def _patch_keys(patches: np.ndarray, span: int) -> np.ndarray:
-    """An int64 key per patch (base ``span`` digits)."""
-    p = np.rint(patches).astype(np.int64)
-    return (p * (span ** np.arange(9, dtype=np.int64))).sum(axis=1)
-
-
-def grid_patches(grids: np.ndarray) -> np.ndarray:
-    """(B, H, W) -> (B*H*W, 9): every cell's 3x3 neighbourhood, row-major, padding 0."""
-    B, H, W = grids.shape
-    padded = np.pad(grids, ((0, 0), (1, 1), (1, 1)))
-    return np.stack([padded[:, i:i + H, j:j + W] for i in range(3) for j in range(3)],
-                    axis=-1).reshape(-1, 9)
-
-
-def _lookup(task_keys: np.ndarray, order: np.ndarray, targets: np.ndarray,
-            keys: np.ndarray) -> np.ndarray:
-    pos = np.searchsorted(task_keys, keys)
-    if np.any(pos >= len(task_keys)) or np.any(task_keys[np.minimum(pos, len(task_keys) - 1)]
-                                               != keys):
-        raise ValueError("a sampled patch lies outside the enumerated domain")
-    return targets[order[pos]]
-
-
-def _exact_arrays(net) -> dict[str, np.ndarray]:
-    """Float64 copies of an exact (Fraction) weight set; dyadic weights convert exactly."""
-    return {name: np.asarray(a, dtype=object).astype(np.float64)
-            for name, a in net.arrays().items()}
-
-
-def _non_halting_machine(rng: random.Random, s: int, k: int):
-    from simulators.sampling import random_machine
-    from simulators.turing import HALT
-
-    for _ in range(10_000):
-        m = random_machine(rng, s, k, p_undefined=0.0)
-        if all(tr is not None and tr.next_state != HALT for row in m.table for tr in row):
-            return m
-    raise RuntimeError("no non-halting machine found")  # pragma: no cover
-
-
-def tm_reference_step(machine, k: int, s: int, patch: tuple[int, ...]) -> int:
-    """The next code of the centre cell, from the machine table (independent of compile_tm)."""
-    from simulators.turing import HALT, Move
-
-    def dec(c: int) -> tuple[int, int, int]:
-        return c % k, (c // k) % 2, c // (2 * k)
-
-    def digit(q: int) -> int:
-        return s if q == HALT else q
-
-    sym, head, st = dec(patch[4])
-    if head:
-        tr = None if st == s else machine.transition(st, sym)
-        if tr is None:
-            return patch[4]
-        if tr.move is Move.S:
-            return tr.write + k + 2 * k * digit(tr.next_state)
-        return tr.write
-    for pos, move in ((3, Move.R), (5, Move.L), (1, Move.D), (7, Move.U)):
-        s2, h2, st2 = dec(patch[pos])
-        if h2 and st2 != s:
-            tr = machine.transition(st2, s2)
-            if tr is not None and tr.move is move:
-                return sym + k + 2 * k * digit(tr.next_state)
-    return patch[4]
-
-
-def make_tm_task(name: str, machine, grid: tuple[int, int], tape: int) -> Task:
-    from constructions.tm import compile_tm
-
-    s, k = machine.n_states, machine.n_symbols
-    ctm = compile_tm(machine)
-    codes = np.array(sorted(ctm.encoding.codes()), dtype=np.float64)
-    plain = list(range(k))
-    heads = [int(c) for c in codes if (int(c) // k) % 2 == 1]
-    rows = [list(p) for p in itertools.product(plain, repeat=9)]
-    for pos in range(9):
-        for h in heads:
-            for rest in itertools.product(plain, repeat=8):
-                p = list(rest)
-                p.insert(pos, h)
-                rows.append(p)
-    domain = np.array(rows, dtype=np.float64)
-    targets = np.array([tm_reference_step(machine, k, s, tuple(r)) for r in rows],
-                       dtype=np.float64)
-    span = 2 * k * (s + 1)
-    keys = _patch_keys(domain, span)
-    order = np.argsort(keys)
-    skeys = keys[order]
-    mask_1d = np.all(domain[:, [0, 1, 2, 6, 7, 8]] == 0, axis=1)
-    H, W = grid
-
-    def sample(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
-        g = rng.integers(0, k, size=(n, H, W))
-        cell = rng.integers(0, H * W, size=n)
-        state = rng.integers(0, s + 1, size=n)
-        g.reshape(n, -1)[np.arange(n), cell] += k + 2 * k * state
-        x = grid_patches(g)
-        return x.astype(np.float64), _lookup(skeys, order, targets, _patch_keys(x, span))
-
-    def rollout_init(rng: np.random.Generator, runs: int, T: int):
-        width = tape + 2 * T + 2
-        tapes = np.zeros((runs, width), dtype=np.int64)
-        tapes[:, T + 1:T + 1 + tape] = rng.integers(0, k, size=(runs, tape))
-        head = T + 1 + rng.integers(0, tape, size=runs)
-        state = rng.integers(0, s, size=runs)
-        st = {"tape": tapes, "head": head, "state": state}
-        return _tm_grid(st, k, s), st
-
-    def rollout_reference(st, t: int) -> np.ndarray:
-        """Advance the reference by one step and return its code grid (runs, 1, width)."""
-        from simulators.turing import HALT
-
-        for r in range(st["tape"].shape[0]):
-            q = int(st["state"][r])
-            if q == s:
-                continue
-            h = int(st["head"][r])
-            tr = machine.transition(q, int(st["tape"][r, h]))
-            if tr is None:
-                continue
-            st["tape"][r, h] = tr.write
-            st["head"][r] = h + tr.move.delta[1]
-            st["state"][r] = s if tr.next_state == HALT else tr.next_state
-        return _tm_grid(st, k, s)
-
-    return Task(name, "tm", domain, targets, codes, _exact_arrays(ctm.patch),
-                ctm.patch.hidden, mask_1d, sample, rollout_init, rollout_reference,
-                {"machine": _machine_text(machine), "s": s, "k": k,
-                 "construction_bits": ctm.bits, "domain_size": len(domain),
-                 "domain_1d_size": int(mask_1d.sum())}, span=span)
-
-
-def _machine_text(machine) -> str:
-    from simulators.formats import format_bbchallenge
-
-    return format_bbchallenge(machine)
-
-
-def _tm_grid(st, k: int, s: int) -> np.ndarray:
-    g = st["tape"].copy()
-    runs = g.shape[0]
-    # a halted head carries the state digit s
-    g[np.arange(runs), st["head"]] += k + 2 * k * st["state"]
-    return g[:, None, :].astype(np.float64)
-
-
-def make_eca_task(name: str, rule: int, grid: tuple[int, int], width: int) -> Task:
-    from constructions.patchnet import CENTER, EAST, WEST, LocalRule, Table, compile_local_rule
-    from simulators.cellular import ElementaryCA
-
-    ca = ElementaryCA(rule, boundary=0)
-    table = ca.rule_table()
-    domain = np.array(list(itertools.product((0, 1), repeat=9)), dtype=np.float64)
-    targets = np.array([table[(int(p[3]), int(p[4]), int(p[5]))] for p in domain],
-                       dtype=np.float64)
-    lr = LocalRule(domain=(Fraction(0), Fraction(1)), tables=[Table(
-        (WEST, CENTER, EAST),
-        {tuple(Fraction(v) for v in key): Fraction(1) for key, out in table.items() if out},
-        f"rule{rule}")])
-    net = compile_local_rule(lr)
-    mask_1d = np.all(domain[:, [0, 1, 2, 6, 7, 8]] == 0, axis=1)
-    H, W = grid
-
-    def sample(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
-        g = rng.integers(0, 2, size=(n, H, W))
-        x = grid_patches(g).astype(np.float64)
-        idx = (x.astype(np.int64) * (1 << np.arange(8, -1, -1))).sum(axis=1)
-        return x, targets[idx]  # domain is in binary counting order, MSB = position 0
-
-    def rollout_init(rng: np.random.Generator, runs: int, T: int):
-        rows = rng.integers(0, 2, size=(runs, width))
-        st = {"rows": [list(map(int, r)) for r in rows]}
-        return rows[:, None, :].astype(np.float64), st
-
-    def rollout_reference(st, t: int) -> np.ndarray:
-        st["rows"] = [ca.step(r) for r in st["rows"]]
-        return np.array(st["rows"], dtype=np.float64)[:, None, :]
-
-    return Task(name, "eca", domain, targets, np.array([0.0, 1.0]), _exact_arrays(net),
-                net.hidden, mask_1d, sample, rollout_init, rollout_reference,
-                {"rule": rule, "domain_size": len(domain), "domain_1d_size": int(mask_1d.sum())})
-
-
-def make_task(name: str, settings: dict[str, Any], seed: int) -> Task:
-    grid = tuple(settings["grid"])
-    if name == "tm_bb2":
-        from simulators.formats import builtin_machines
-
-        return make_tm_task(name, builtin_machines()["bb2"], grid, settings["tm_tape"])
-    if name == "tm_rand3x2":
-        machine = _non_halting_machine(random.Random(f"learn_step-{seed}"), 3, 2)
-        return make_tm_task(name, machine, grid, settings["tm_tape"])
-    if name.startswith("eca_"):
-        return make_eca_task(name, int(name[4:]), grid, settings["eca_width"])
-    raise ValueError(f"unknown task {name!r}; choose from {', '.join(TASKS)}")
-
-
-# --------------------------------------------------------------------------- networks
-
-
-class PatchMLP(nn.Module):
-    """``A3 relu(A2 relu(A1 x + b1) + b2) + b3`` on (N, 9) patches: the RCNN's patch network."""
-
-    def __init__(self, h1: int, h2: int) -> None:
-        super().__init__()
-        self.l1, self.l2, self.l3 = nn.Linear(9, h1), nn.Linear(h1, h2), nn.Linear(h2, 1)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.l3(torch.relu(self.l2(torch.relu(self.l1(x))))).squeeze(-1)
-
-    def arrays(self) -> dict[str, np.ndarray]:
-        return {"A1": self.l1.weight, "b1": self.l1.bias, "A2": self.l2.weight,
-                "b2": self.l2.bias, "A3": self.l3.weight, "b3": self.l3.bias}
-
-
-def as_arrays(net: PatchMLP) -> dict[str, np.ndarray]:
-    return {k: v.detach().to(torch.float64).numpy().copy() for k, v in net.arrays().items()}
-
-
-def forward(params: dict[str, torch.Tensor], x: torch.Tensor) -> torch.Tensor:
-    h = torch.relu(x @ params["A1"].T + params["b1"])
-    h = torch.relu(h @ params["A2"].T + params["b2"])
-    return (h @ params["A3"].T + params["b3"])[:, 0]
-
-
-DTYPES = {"float64": torch.float64, "float32": torch.float32, "float16": torch.float16,
-          "bfloat16": torch.bfloat16}
-
-
-def to_params(arrays: dict[str, np.ndarray], dtype: str = "float64") -> dict[str, torch.Tensor]:
-    return {k: torch.as_tensor(v, dtype=torch.float64).to(DTYPES[dtype])
-            for k, v in arrays.items()}
-
-
-def nearest_code(values: np.ndarray, codes: np.ndarray) -> np.ndarray:
-    """Round every value to the nearest valid code (ties to the smaller code); a non-finite
-    value becomes NaN, which equals no code (so it always counts as wrong)."""
-    v = np.asarray(values, dtype=np.float64)
-    finite = np.isfinite(v)
-    idx = np.abs(np.where(finite, v, 0.0)[..., None] - codes).argmin(axis=-1)
-    return np.where(finite, codes[idx], np.nan)
-
-
-def evaluate(task: Task, arrays: dict[str, np.ndarray], dtype: str = "float64"
-             ) -> dict[str, Any]:
-    """Domain accuracy of the patch network ``arrays`` evaluated in ``dtype``."""
-    p = to_params(arrays, dtype)
-    with torch.no_grad():
-        out = forward(p, torch.as_tensor(task.domain).to(DTYPES[dtype])).to(torch.float64)
-    ok = nearest_code(out.numpy(), task.codes) == task.targets
-    return {"domain_acc": float(ok.mean()), "exact": bool(ok.all()),
-            "domain_acc_1d": float(ok[task.mask_1d].mean()),
-            "wrong": int((~ok).sum()),
-            "max_abs_err": float(np.max(np.abs(out.numpy() - task.targets)))}
-
-
-# --------------------------------------------------------------------------- training
-
-
-def train(task: Task, hidden: tuple[int, int], seed: int, settings: dict[str, Any]
-          ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-    """Adam from PyTorch's default initialisation; returns float64 copies of the weights."""
-    torch.manual_seed(seed)
-    rng = np.random.default_rng(seed)
-    net = PatchMLP(*hidden)
-    opt = torch.optim.Adam(net.parameters(), lr=settings["lr"])
-    steps = settings["steps"]
-    sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda i: 0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * min(i, steps) / steps)))
-    # codes are scaled to [0, 1] while training; the scale is folded back into A1 and A3, b3
-    # afterwards, so the result is a patch network on raw codes of exactly the same shape
-    scale = float(task.codes.max()) if settings.get("normalise", False) else 1.0
-    start = time.perf_counter()
-    loss = torch.tensor(float("nan"))
-    for _ in range(steps):
-        x, y = task.sample(rng, settings["batch"])
-        xt = torch.as_tensor(x / scale, dtype=torch.float32)
-        yt = torch.as_tensor(y / scale, dtype=torch.float32)
-        loss = torch.mean((net(xt) - yt) ** 2)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        sched.step()
-    arrays = as_arrays(net)
-    arrays["A1"] = arrays["A1"] / scale
-    arrays["A3"], arrays["b3"] = arrays["A3"] * scale, arrays["b3"] * scale
-    # the folded weights are rounded to float32, the precision the net was trained in
-    arrays = {k: v.astype(np.float32).astype(np.float64) for k, v in arrays.items()}
-    loss = loss * scale**2
-    # evaluate in float32, the precision it was trained in
-    res = evaluate(task, arrays, "float32")
-    res.update({"final_loss": float(loss.detach()), "train_seconds": time.perf_counter() - start,
-                "patches_seen": steps * settings["batch"] * int(np.prod(settings["grid"]))})
-    return arrays, res
+# --------------------------------------------------------------------------- driver
 
 
 def _train_point(task: Task, settings: dict[str, Any], point: tuple[int, int]
                  ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-    """One grid point (width multiplier, seed) of the width sweep."""
+    """One grid point (width multiplier, seed) of the width sweep (a task of
+    :func:`training._common.run_grid`: in process, or on Dask workers for ``--full``)."""
     mult, s = point
     hidden = (mult * task.hidden[0], mult * task.hidden[1])
     return train(task, hidden, s, {**settings, "lr": learning_rate(settings, mult)})
-
-
-def learning_rate(settings: dict[str, Any], mult: int) -> float:
-    """Adam's learning rate at width ``mult`` x the construction's: ``lr / sqrt(mult)`` with
-    ``lr_scaling = "inv_sqrt_mult"`` (wider nets diverge at the narrow nets' rate), else
-    ``lr``."""
-    if settings.get("lr_scaling") == "inv_sqrt_mult":
-        return settings["lr"] / math.sqrt(mult)
-    return settings["lr"]
-
-
-# --------------------------------------------------------------------------- rollouts
-
-
-def layer(params: dict[str, torch.Tensor], grids: torch.Tensor) -> torch.Tensor:
-    B, H, W = grids.shape
-    padded = torch.nn.functional.pad(grids, (1, 1, 1, 1), value=0.0)
-    x = torch.stack([padded[:, i:i + H, j:j + W] for i in range(3) for j in range(3)], dim=-1)
-    return forward(params, x.reshape(-1, 9)).reshape(B, H, W)
-
-
-def rollout(task: Task, arrays: dict[str, np.ndarray], runs: int, T: int, seed: int,
-            round_each_step: bool = False, dtype: str = "float32") -> np.ndarray:
-    """First failing step of each run (``T + 1`` if it never fails within ``T`` steps).
-
-    ``round_each_step=False`` feeds the raw float output back (the RCNN as it is). With
-    ``round_each_step=True`` every output is rounded to the nearest code before the next step;
-    then every input patch is a grid of codes, so the step is the net's rounded value table on
-    the domain (computed once; patches outside the domain, e.g. with two heads, go through the
-    net), which gives the same result as running the net and is much cheaper.
-    """
-    rng = np.random.default_rng(10_000 + seed)
-    grid0, st = task.rollout_init(rng, runs, T)
-    p = to_params(arrays, dtype)
-    first_fail = np.full(runs, T + 1, dtype=np.int64)
-
-    def net_np(x: np.ndarray) -> np.ndarray:
-        with torch.no_grad():
-            out = forward(p, torch.as_tensor(x).to(DTYPES[dtype]))
-        return nearest_code(out.to(torch.float64).numpy(), task.codes)
-
-    table = net_np(task.domain) if round_each_step else None
-    g = grid0 if round_each_step else torch.as_tensor(grid0).to(DTYPES[dtype])
-    with torch.no_grad():
-        for t in range(1, T + 1):
-            if round_each_step:
-                x = grid_patches(g)
-                idx, found = task.domain_index(x)
-                out = table[idx]
-                if not found.all():
-                    out[~found] = net_np(x[~found])
-                got = g = out.reshape(g.shape)
-            else:
-                g = layer(p, g)
-                got = nearest_code(g.to(torch.float64).numpy(), task.codes)
-            ref = task.rollout_reference(st, t)
-            bad = np.any((got != ref).reshape(runs, -1), axis=1)
-            first_fail = np.where(bad & (first_fail > T), t, first_fail)
-            if np.all(first_fail <= T):
-                break
-    return first_fail
-
-
-def rollout_curve(first_fail: np.ndarray, checkpoints: list[int]) -> list[float]:
-    return [float(np.mean(first_fail > t)) for t in checkpoints]
-
-
-# --------------------------------------------------------------------------- robustness
-
-
-def perturbed(arrays: dict[str, np.ndarray], sigma: float, rng: np.random.Generator
-              ) -> dict[str, np.ndarray]:
-    return {k: v + sigma * rng.standard_normal(v.shape) for k, v in arrays.items()}
-
-
-# --------------------------------------------------------------------------- driver
 
 
 def run(settings: dict[str, Any], seed: int, out: Path | None = None,
@@ -554,7 +178,8 @@ def run(settings: dict[str, Any], seed: int, out: Path | None = None,
         task = make_task(tname, settings, seed)
         construction = task.construction
         cons_eval = evaluate(task, construction, "float64")
-        if not cons_eval["exact"]:
+        cons_cert = certify_trained(task, construction)
+        if not cons_eval["exact"] or not cons_cert["certified"]:
             raise AssertionError(f"{tname}: the construction is not exact on its domain "
                                  f"({cons_eval['wrong']} patches wrong)")
         log(f"{tname}: domain {len(task.domain)} patches, construction hidden {task.hidden} "
@@ -575,7 +200,7 @@ def run(settings: dict[str, Any], seed: int, out: Path | None = None,
                 f"({res['train_seconds']:.1f} s)")
         # which nets get the rollout / robustness treatment
         subjects = [("construction", 1, None, construction)]
-        for mult in sorted({min(settings["mults"]), max(settings["mults"])}):
+        for mult in settings["mults"]:
             subjects += [(f"sgd_x{mult}", mult, s, learned[(mult, s)]) for s in seeds]
         for net_name, mult, s, arrays in subjects:
             for variant in ("raw", "rounded"):
@@ -603,10 +228,9 @@ def run(settings: dict[str, Any], seed: int, out: Path | None = None,
                                   "domain_acc": r["domain_acc"], "exact": r["exact"]})
         tasks_out[tname] = {**task.info, "construction_hidden": list(task.hidden),
                             "construction": cons_eval,
-                            "success_rate": {str(m): float(np.mean(
-                                [r["exact"] for r in sweep_rows
-                                 if r["task"] == tname and r["mult"] == m]))
-                                for m in settings["mults"]}}
+                            "construction_certificate": cons_cert,
+                            "success_rate": _rate(sweep_rows, tname, settings, "exact"),
+                            "certified_rate": _rate(sweep_rows, tname, settings, "certified")}
     if hasattr(bar, "close"):
         bar.close()
     record = {
@@ -632,6 +256,13 @@ def run(settings: dict[str, Any], seed: int, out: Path | None = None,
         write_csv(out / "perturbation.csv", pert_rows)
         write_csv(out / "precision.csv", prec_rows)
     return record
+
+
+def _rate(rows: list[dict[str, Any]], task: str, settings: dict[str, Any],
+          key: str) -> dict[str, float]:
+    """Fraction of the seeds whose net has ``key`` true, per width multiplier."""
+    return {str(m): float(np.mean([r[key] for r in rows if r["task"] == task and r["mult"] == m]))
+            for m in settings["mults"]}
 
 
 def settings_for(quick: bool, **overrides: Any) -> dict[str, Any]:
@@ -666,8 +297,9 @@ def main(argv: list[str] | None = None) -> int:
     log = (lambda s: print(s, file=sys.stderr)) if args.verbose else None
     rec = run(settings, args.seed, args.out, log)
     for name, t in rec["tasks"].items():
-        print(f"{name}: construction exact={t['construction']['exact']}; "
-              f"SGD success rate by width multiplier {t['success_rate']}")
+        print(f"{name}: construction exact={t['construction']['exact']} "
+              f"certified={t['construction_certificate']['certified']}; SGD success rate by "
+              f"width multiplier {t['success_rate']}, certified {t['certified_rate']}")
     print(f"wrote {args.out} in {rec['seconds']:.0f} s")
     return 0
 
