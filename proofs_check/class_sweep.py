@@ -153,12 +153,82 @@ def local_views_fast(s: int, k: int, digits: list[int]) -> str | None:
     return _compare(got, E[np.arange(len(entry)), choice], patches)
 
 
+# --------------------------------------------------------------------------- certificates
+def certificate_literal(machine: TuringMachine) -> str | None:
+    """The certificate of docs/certificates.md for the machine's compiled float32 network
+    (:func:`proofs_check.certificates_files.certify_machine`): ``None`` when it is proven on
+    every valid view, exact in float32 in every summation order; otherwise why not."""
+    from proofs_check.certificates_files import certify_machine
+
+    verdict = certify_machine(machine, "float32")
+    if verdict["proven"]:
+        return None
+    for key in ("counterexample", "unproven", "refused"):
+        if key in verdict:
+            return f"not certified ({key}): {verdict[key]}"
+    return "not certified"
+
+
+@functools.cache
+def _class_head_reason(s: int, k: int) -> str | None:
+    """The pixel head of ``compile_tm`` depends on (s, k) only (it counts the codes whose
+    symbol is not blank), so it is certified once per class: evaluated in float32 on every
+    code against the certificate's head specification."""
+    from constructions.export import weight_arrays
+    from constructions.tm import compile_tm
+    from proofs_check.certificates_views import tm_head
+
+    machine = machine_at(0, s, k)
+    a = {n: v.astype(np.float32) for n, v in weight_arrays(compile_tm(machine)).items()}
+    spec = tm_head(machine)
+    v = spec.values.astype(np.float32)
+    h = np.maximum(v[:, None] * a["U2"][:, 0] + a["c2"], np.float32(0))
+    got = h @ a["U1"][0] + a["c1"][0]
+    if not np.array_equal(got.astype(np.float64), spec.targets):
+        return "the class's pixel head does not count the non-blank cells"
+    return None
+
+
+def certificate_fast(s: int, k: int, digits: list[int]) -> str | None:
+    """:func:`certificate_literal` from cached per-class pieces: the same statement, proven
+    the same way where it matters and by a class-wide bound where it does not.
+
+    * every valid view: :func:`local_views_fast` (the literal ``compile_tm`` weights, every
+      view with at most one head among the cells read, corners unread, compared with the
+      reference's next centre in float64, exact there);
+    * exact in float32 in every summation order: every weight of every network of the class
+      is an integer and every partial sum on codes is bounded by ``float64_exact``'s bound;
+      below ``2^24`` every partial sum is an integer float32 holds exactly, in any order
+      (the certificate uses each machine's own ``bits_needed`` for the same conclusion);
+    * the head: once per class (:func:`_class_head_reason`).
+    A test checks the verdicts against :func:`certificate_literal` on samples, failures
+    included."""
+    from constructions.tm_fast import class_structure
+
+    integral, bound = class_structure(s, k).float64_exact()
+    if not integral or bound >= 2.0**24:
+        return certificate_literal(machine_at(machine_index_of(s, k, digits), s, k))
+    reason = local_views_fast(s, k, digits)
+    if reason is not None:
+        return f"not certified: {reason}"
+    return _class_head_reason(s, k)
+
+
+def machine_index_of(s: int, k: int, digits: list[int]) -> int:
+    """The class index of the table with these digits (the inverse of ``machine_digits``)."""
+    radix, index = len(all_transitions(s, k)), 0
+    for c in digits:
+        index = index * radix + int(c)
+    return index
+
+
 MACHINE_CHECKS: dict[str, tuple[MachineCheck, FastCheck | None]] = {
+    "certificate": (certificate_literal, certificate_fast),
     "local-views": (local_views_literal, local_views_fast),
 }
-"""Check name -> (per-machine check, optional fast path on (s, k, digits)). A new check
-(e.g. the certificates of issue 12) is one entry here; DEFAULT_CHECK picks the default."""
-DEFAULT_CHECK = "local-views"
+"""Check name -> (per-machine check, optional fast path on (s, k, digits)). A new check is
+one entry here; DEFAULT_CHECK picks the default."""
+DEFAULT_CHECK = "certificate"
 
 
 # --------------------------------------------------------------------------- chunks

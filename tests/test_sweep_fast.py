@@ -141,3 +141,44 @@ def test_parse_class() -> None:
     for bad in ("3", "x2", "0x2", "3x1", "axb", "9x2"):
         with pytest.raises(ValueError, match="unknown class"):
             parse_class(bad)
+
+
+@given(data=st.data(), cls=st.sampled_from(CLASSES[:4]))
+def test_fast_certificate_equals_the_certificate(data, cls) -> None:
+    """The sweep's default check: its fast path gives the verdict of certify_machine."""
+    s, k = cls
+    i = data.draw(st.integers(0, n_machines(s, k) - 1))
+    digits = machine_digits(i, s, k)
+    assert class_sweep.machine_index_of(s, k, digits) == i
+    assert class_sweep.certificate_fast(s, k, digits) == \
+        class_sweep.certificate_literal(machine_at(i, s, k)) is None
+
+
+def test_a_wrong_network_is_not_certified_on_either_path(monkeypatch) -> None:
+    """One output bias off by one: the fast and the literal certificate both refuse it."""
+    from dataclasses import replace
+
+    import constructions.tm as tm
+    import constructions.tm_fast as tm_fast
+
+    real_fast, real_compile = tm_fast.compile_tm_arrays, tm.compile_tm
+
+    def broken_fast(s, k, digits):
+        a = real_fast(s, k, digits)
+        a["b3"] = a["b3"] + 1
+        return a
+
+    def broken_compile(machine):
+        ctm = real_compile(machine)
+        b3 = ctm.patch.b3.copy()
+        b3[0] += 1
+        return replace(ctm, patch=replace(ctm.patch, b3=b3))
+
+    monkeypatch.setattr(tm_fast, "compile_tm_arrays", broken_fast)
+    monkeypatch.setattr(tm, "compile_tm", broken_compile)
+    fast = check_chunk(2, 2, 100, 103, check="certificate")
+    literal = check_chunk(2, 2, 100, 103, check="certificate", literal=True)
+    assert [f["index"] for f in fast["failed"]] == [100, 101, 102]
+    assert [f["index"] for f in literal["failed"]] == [100, 101, 102]
+    assert all(f["reason"].startswith("not certified") for f in fast["failed"] +
+               literal["failed"])
