@@ -140,7 +140,7 @@ def machine_model(compiled, dtype: str = "float32", source: str = ""):
     from constructions.export import export_metadata
 
     elem = TensorProto.FLOAT if dtype == "float32" else TensorProto.DOUBLE
-    meta = {**export_metadata(compiled, dtype, source), "format": "onnx",
+    meta = {**export_metadata(compiled, dtype, source), "container": "onnx",
             "inputs": {"grid": "(N, 1, H, W) cell codes", "layers": "int64 scalar"}}
     graph = helper.make_graph(
         _network_nodes("grid", elem, scan=True), "srcnn_machine",
@@ -168,7 +168,7 @@ def learner_model(learner, dtype: str = "float32", source: str = ""):
 
     elem = TensorProto.FLOAT if dtype == "float32" else TensorProto.DOUBLE
     np_dtype = ONNX_DTYPES[dtype]
-    meta = {**export_metadata(learner, dtype, source), "format": "onnx",
+    meta = {**export_metadata(learner, dtype, source), "container": "onnx",
             "inputs": {"z": "(B, d + 1) test point and a 1", "W": "(m + 1, d + 1) memory",
                        "layers": "int64 scalar, L = 1 + t(m, d)"}}
     nodes = [

@@ -99,9 +99,9 @@ def test_file_is_checked_and_carries_the_export_metadata(tmp_path) -> None:
     save_onnx(machine_model(ctm, "float32", source="bb2x3"), path)
     onnx.checker.check_model(str(path), full_check=True)
     meta = load_metadata(path)
-    assert {k: v for k, v in meta.items() if k not in ("format", "inputs")} == \
+    assert {k: v for k, v in meta.items() if k not in ("container", "inputs")} == \
         json.loads(json.dumps(export_metadata(ctm, "float32", "bb2x3")))
-    assert meta["format"] == "onnx"
+    assert meta["container"] == "onnx"
     ops = {n.op_type for n in onnx.load(str(path)).graph.node}
     assert {"Loop", "Conv", "Relu", "ReduceSum"} <= ops
 
