@@ -210,4 +210,4 @@ def make(out_dir: Path | str, quick: bool = True, seed: int = 0) -> list[Path]:
                                           for w in v["width"]}}
                for t, v in data["tasks"].items()}
     return style.publish(out_dir, NAME, plot, data, seed=seed, params=params, results=results,
-                         files=files)
+                         files=files, caption=CAPTION)

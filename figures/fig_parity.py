@@ -139,4 +139,27 @@ def make(out_dir: Path | str, quick: bool = True, seed: int = 0) -> list[Path]:
         if r["m"] == top:
             largest[f"{r['learner']} d={r['d']} k={r['k']} m={r['m']}"] = round(r["mean"], 4)
     return style.publish(out_dir, NAME, plot, data, seed=seed, params=params,
-                         results={"test_error_at_largest_m": largest}, files=files)
+                         results={"test_error_at_largest_m": largest}, files=files,
+                         caption=caption(data))
+
+
+def caption(data: dict[str, Any]) -> str:
+    """What the figure draws and from which data, with this run's numbers."""
+    summary = data["summary"]
+    dims = sorted({r["d"] for r in summary})
+    learners = [n for n in ORDER if any(r["learner"] == n for r in summary)]
+    rc = [r for r in summary if r["learner"] == "rcnn"]
+    rc_text = ""
+    if rc:
+        points = data["settings"].get("rcnn_test_points", "all")
+        rc_text = (f" The RCNN construction (the compiled parity learner network after "
+                   f"Algorithm 1, on the event-driven executor) is run for real at {len(rc)} "
+                   f"(d, k, m) points, on {points} seeded test points each, drawn hollow on "
+                   "top of the reference it coincides with.")
+    return (f"Parity learning curves: test error against the number of training examples m "
+            f"(log scale) for d in {dims}, one panel per (d, k), dense (k = d) and sparse "
+            f"parities; learners {', '.join(learners)}; mean over {len(data['seeds'])} seeds "
+            "with a band of one standard deviation; the dashed line marks m = d. Data: "
+            "training.parity_baselines (random parities from simulators.datasets, test sets "
+            f"of {data['test_set']}), {data['settings']['size']} settings, seed "
+            f"{data['seed']}." + rc_text)

@@ -30,6 +30,10 @@ def test_parity_cost_figure_measures_and_draws(tmp_path, monkeypatch):
     assert data["degrees"]["layers"] is not None
     assert [r["d"] for r in data["dense"]] == [2]
     assert data["dense"][0]["layers"] == rows[0]["layers"]
+    caption = (tmp_path / "fig_parity_cost.caption.txt").read_text()
+    assert "for each d in [2, 3]" in caption and "dense executor at d = [2]" in caption
+    assert json.loads((tmp_path / "fig_parity_cost.json").read_text())["caption"] == \
+        caption.strip()
 
 
 def test_parity_legend_lists_a_learner_drawn_in_one_panel_only():
@@ -56,3 +60,7 @@ def test_parity_legend_lists_a_learner_drawn_in_one_panel_only():
     assert rcnn[0].get_zorder() > ref[0].get_zorder()
     assert rcnn[0].get_markersize() > ref[0].get_markersize()
     assert np.array_equal(rcnn[0].get_ydata(), ref[0].get_ydata())
+    caption = fig_parity.caption({**data, "test_set": "all 2^d points", "seed": 0,
+                                  "settings": {"size": "quick", "rcnn_test_points": 4}})
+    assert "at 3 (d, k, m) points, on 4 seeded test points each" in caption
+    assert "learners reference, rcnn" in caption and "d in [4]" in caption
