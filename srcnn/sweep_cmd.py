@@ -171,7 +171,8 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     m.add_argument("--time-limit", type=float, metavar="SECONDS",
                    help="start no new task after this many seconds (resume later)")
     m.add_argument("--check", default="certificate",
-                   help="per-machine check: certificate (default; docs/certificates.md) or local-views")
+                   help="per-machine check: certificate (default; docs/certificates.md) or "
+                        "local-views")
     m.add_argument("--literal", action="store_true",
                    help="use the literal compile_tm path instead of the fast path (~100x "
                         "slower; the same answers)")
