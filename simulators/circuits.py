@@ -36,15 +36,18 @@ MAX_EVALUATE_ALL_INPUTS = 20
 
 
 class CircuitError(ValueError):
-    """An invalid circuit or circuit file. ``line`` and ``source`` locate it when known."""
+    """An invalid circuit or circuit file. ``line`` (and ``col``) and ``source`` locate it
+    when known: ``source:line:col: message``."""
 
-    def __init__(self, message: str, *, line: int | None = None, source: str | None = None):
+    def __init__(self, message: str, *, line: int | None = None, source: str | None = None,
+                 col: int | None = None):
         self.message = message
         self.line = line
+        self.col = col
         self.source = source
         where = ""
         if source is not None and line is not None:
-            where = f"{source}:{line}: "
+            where = f"{source}:{line}:" + (f"{col}:" if col is not None else "") + " "
         elif source is not None:
             where = f"{source}: "
         elif line is not None:

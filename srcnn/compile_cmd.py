@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 
-from srcnn.common import EXIT_OK, UsageError, load_machine_arg
+from simulators.inputs import printable, shown
+from srcnn.common import EXIT_OK, UsageError, is_file, load_machine_arg, output_file
 
 
 def run(args: argparse.Namespace) -> int:
@@ -26,7 +26,8 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(meta))
     else:
-        print(f"compiled {machine.name or args.machine}: s={meta['s']}, k={meta['k']}")
+        print(f"compiled {printable(machine.name or args.machine)}: s={meta['s']}, "
+              f"k={meta['k']}")
         print("  encoding     code = " + " + ".join(
             f"{f['scale']}*{f['field']}" for f in meta["encoding"]) + f"  ({meta['codes']} codes)")
         print(f"  patch net    9 -> {meta['hidden'][0]} -> {meta['hidden'][1]} -> 1 (two ReLUs)")
@@ -36,19 +37,24 @@ def run(args: argparse.Namespace) -> int:
         print(f"  bits needed  {meta['bits_needed']}  "
               f"(exact in: {', '.join(meta['exact_dtypes'])})")
         if args.output:
-            print(f"  wrote        {args.output} ({args.dtype})")
+            print(f"  wrote        {printable(str(args.output))} ({args.dtype})")
     return EXIT_OK
 
 
 def write_compiled(compiled, args: argparse.Namespace) -> None:
-    """With ``-o``, write the weights and metadata as safetensors (one-line error on I/O)."""
+    """With ``-o``, write the weights and metadata as safetensors. The path was checked
+    writable when the command line was read; a failure now (a full disk, a race) is still
+    one line."""
+    from safetensors import SafetensorError
+
     from constructions.export import save_compiled
 
     if args.output:
         try:
             save_compiled(compiled, args.output, args.dtype, source=args.machine)
-        except OSError as e:
-            raise UsageError(f"cannot write {args.output}: {e.strerror or e}") from None
+        except (OSError, SafetensorError) as e:
+            reason = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
+            raise UsageError(f"cannot write {args.output}: {reason}") from None
 
 
 def _compile_learner(args: argparse.Namespace) -> int:
@@ -61,10 +67,10 @@ def _compile_learner(args: argparse.Namespace) -> int:
     try:
         if args.machine in LIBRARY_LEARNERS:
             learner = compile_library_learner(args.machine)
-        elif Path(args.machine).is_file():
+        elif is_file(args.machine):
             learner = compile_learner_file(args.machine)
         else:
-            raise UsageError(f"unknown learner {args.machine!r}: not a library learner "
+            raise UsageError(f"unknown learner {shown(args.machine)}: not a library learner "
                              f"({', '.join(LIBRARY_LEARNERS)}) and no such file")
         learner.check_dtype(args.dtype)
     except (AssemblyError, LearnerTapeError, LearnerError, CompileError) as e:
@@ -74,7 +80,7 @@ def _compile_learner(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(meta))
         return EXIT_OK
-    print(f"compiled learner {meta['learner']}: s={meta['s']}, k={meta['k']}, "
+    print(f"compiled learner {printable(meta['learner'])}: s={meta['s']}, k={meta['k']}, "
           f"{meta['transitions']} transitions, {meta['work_columns']} work column(s)")
     print(f"  patch net    9 -> {meta['hidden'][0]} -> {meta['hidden'][1]} -> 1 (two ReLUs)")
     print(f"  head         1 -> {meta['d_head']} -> 1")
@@ -83,7 +89,7 @@ def _compile_learner(args: argparse.Namespace) -> int:
     if learner.bound is not None:
         print(f"  depth        L = 1 + t(m, d), e.g. L = {learner.layers(8, 6)} at m = 8, d = 6")
     if args.output:
-        print(f"  wrote        {args.output} ({args.dtype})")
+        print(f"  wrote        {printable(str(args.output))} ({args.dtype})")
     return EXIT_OK
 
 
@@ -98,7 +104,8 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         ),
     )
     p.add_argument("machine", help="bbchallenge string, machine file, or built-in name")
-    p.add_argument("-o", "--output", type=Path, help="safetensors file to write")
+    p.add_argument("-o", "--output", type=output_file,
+                   help="safetensors file to write (checked writable before compiling)")
     p.add_argument("--learner", action="store_true",
                    help="MACHINE is a learner (majority, first_agree, nearest, parity, or a "
                         "learner machine .tm file): compile its Algorithm 1 network "

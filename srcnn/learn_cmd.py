@@ -16,18 +16,15 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 
-EXIT_OK, EXIT_USAGE = 0, 2
+from simulators.inputs import printable, shown
+from srcnn.common import EXIT_OK, UsageError, is_file, progress_bar, step_count
 
 MAX_CELL_UPDATES = 2 * 10**9
 """Refuse runs whose network work (cells x layers, over memorisation and test passes)
 exceeds this, before anything is allocated."""
-
-
-class _Usage(Exception):
-    """Bad input: one line on stderr, exit code 2."""
-
+MAX_WORK_COLUMNS = 1024
+"""``--work-columns`` at most this (the tape has ``d + 1 + l`` columns)."""
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     from simulators.learner_tape import LIBRARY_LEARNERS
@@ -56,7 +53,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
                    help="the compiled network after Algorithm 1 (default), or the reference")
     p.add_argument("--dtype", choices=("float32", "float64"), default="float32",
                    help="floating-point type of the rcnn engine (default float32)")
-    p.add_argument("--steps", type=int, metavar="T",
+    p.add_argument("--steps", type=step_count, metavar="T",
                    help="machine steps to allow, L = 1 + T (default: the library learner's "
                         "proven bound t(m, d); required for machine files)")
     p.add_argument("--work-columns", type=int, default=None, metavar="l",
@@ -80,28 +77,26 @@ def _compile(args: argparse.Namespace):
     name = args.learner
     if name in LIBRARY_LEARNERS:
         if args.work_columns is not None:
-            raise _Usage("--work-columns applies to machine files only")
+            raise UsageError("--work-columns applies to machine files only")
         return compile_library_learner(name), True
-    path = Path(name)
-    if not path.is_file():
-        raise _Usage(f"unknown learner {name!r}: not a library learner "
-                     f"({', '.join(LIBRARY_LEARNERS)}) and no such file")
+    if not is_file(name):
+        raise UsageError(f"unknown learner {shown(name)}: not a library learner "
+                         f"({', '.join(LIBRARY_LEARNERS)}) and no such file")
     l = 1 if args.work_columns is None else args.work_columns  # noqa: E741
-    if l < 1:
-        raise _Usage(f"--work-columns must be >= 1, got {l}")
+    if not 1 <= l <= MAX_WORK_COLUMNS:
+        raise UsageError(f"--work-columns must be between 1 and {MAX_WORK_COLUMNS}, got {l}")
     try:
-        return compile_learner_file(path, l), False
+        return compile_learner_file(name, l), False
     except (AssemblyError, LearnerTapeError, LearnerError, ValueError) as e:
-        raise _Usage(f"{path}: {e}") from None
+        message = str(e)  # assembler errors already start with the file name
+        raise UsageError(message if isinstance(e, AssemblyError)
+                         else f"{printable(name)}: {message}") from None
 
 
 def _progress(total: int, desc: str):
-    if not sys.stderr.isatty() or total <= 1:
+    if total <= 1:
         return None
-    from tqdm import tqdm
-
-    return tqdm(total=total, desc=desc, unit="pt" if desc == "evaluate" else "step",
-                file=sys.stderr, leave=False)
+    return progress_bar(total, desc, "pt" if desc in ("evaluate", "reference") else "step")
 
 
 def _reference(learner, library: bool, X, y, tests, steps: int | None):
@@ -114,24 +109,24 @@ def _reference(learner, library: bool, X, y, tests, steps: int | None):
     if library:
         return np.asarray(predict(learner.name, X, y, tests), dtype=np.int64)
     out = []
-    for i, x in enumerate(tests):
-        try:
-            run = run_learner(learner.machine, X, y, x, l=learner.l, max_steps=steps)
-        except (LearnerTapeError, HeadLeftGrid) as e:
-            raise _Usage(f"test point {i + 1}: {e}") from None
-        out.append(run.prediction)
+    bar = _progress(len(tests), "reference")
+    try:
+        for i, x in enumerate(tests):
+            try:
+                run = run_learner(learner.machine, X, y, x, l=learner.l, max_steps=steps)
+            except (LearnerTapeError, HeadLeftGrid) as e:
+                raise UsageError(f"test point {i + 1}: {e}") from None
+            out.append(run.prediction)
+            if bar is not None:
+                bar.update(1)
+    finally:
+        if bar is not None:
+            bar.close()
     return np.asarray(out, dtype=np.int64)
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        return _run(args)
-    except _Usage as e:
-        print(f"srcnn learn: error: {e}", file=sys.stderr)
-        return EXIT_USAGE
-
-
-def _run(args: argparse.Namespace) -> int:
+    """Run ``srcnn learn``; returns 0, bad input raises :class:`UsageError` (exit 2)."""
     import torch
 
     from constructions.learner import MAX_LAYERS, LearnerError, learn
@@ -140,22 +135,22 @@ def _run(args: argparse.Namespace) -> int:
     try:
         X, y, tests = read_train_test(args.train, args.test)
     except DatasetError as e:
-        raise _Usage(str(e)) from None
+        raise UsageError(str(e)) from None
     m, d = X.shape
     if args.steps is not None and args.steps < 0:
-        raise _Usage(f"--steps must be >= 0, got {args.steps}")
+        raise UsageError(f"--steps must be >= 0, got {args.steps}")
     learner, library = _compile(args)
     if args.steps is None and not library:
-        raise _Usage(f"learner machine file {args.learner} has no proven time bound: give "
+        raise UsageError(f"learner machine file {args.learner} has no proven time bound: give "
                      f"--steps T (the network gets L = 1 + T layers)")
     layers = learner.layers(m, d, args.steps)
     if layers > MAX_LAYERS:
-        raise _Usage(f"depth L = {layers:,} for m = {m}, d = {d} exceeds the limit "
+        raise UsageError(f"depth L = {layers:,} for m = {m}, d = {d} exceeds the limit "
                      f"{MAX_LAYERS:,}")
     rows, cols = m + 1, d + 1 + learner.l
     work = layers * rows * cols * (4 * (m + 1) + len(tests))
     if args.engine == "rcnn" and work > MAX_CELL_UPDATES:
-        raise _Usage(f"this run needs about {work:,} network cell updates (L = {layers:,} "
+        raise UsageError(f"this run needs about {work:,} network cell updates (L = {layers:,} "
                      f"layers on a {rows} x {cols} grid, {m + 1} SGD steps and {len(tests)} "
                      f"test points); the limit is {MAX_CELL_UPDATES:,}")
     if args.engine == "reference":
@@ -179,7 +174,7 @@ def _run(args: argparse.Namespace) -> int:
             result = learn(learner, X, y, tests, dtype, steps=args.steps, on_step=on_step,
                            on_batch=on_batch)
         except LearnerError as e:
-            raise _Usage(str(e)) from None
+            raise UsageError(str(e)) from None
         finally:
             for bar in (bar_m, bar_t):
                 if bar is not None:
@@ -195,7 +190,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(record))
     else:
-        print(f"learner  {learner.name}  (engine {args.engine}"
+        print(f"learner  {printable(learner.name)}  (engine {args.engine}"
               + (f", {args.dtype})" if args.engine == "rcnn" else ")"), file=sys.stderr)
         print(f"data     m = {m} examples, d = {d} features, {len(tests)} test points",
               file=sys.stderr)

@@ -253,7 +253,8 @@ def test_file_errors(tmp_path: Path) -> None:
         load_machine(tmp_path)
     binary = tmp_path / "bin.yaml"
     binary.write_bytes(b"\xff\xfe\x00name")
-    with pytest.raises(MachineFormatError, match=r"bin.yaml:1:1: not UTF-8 text: byte 0xff at offset 0"):
+    with pytest.raises(MachineFormatError,
+                       match=r"bin.yaml:1:1: not UTF-8 text: byte 0xff at offset 0"):
         load_machine(binary)
     listing = tmp_path / "list.yaml"
     listing.write_text("- 1\n- 2\n")
