@@ -45,8 +45,8 @@ BRISTOL_OPS = ("XOR", "AND", "INV", "EQ", "EQW", "MAND")
 _SIMPLE_OPS = {"XOR": Op.XOR, "AND": Op.AND, "INV": Op.NOT, "EQW": Op.COPY}
 _TOKEN = re.compile(r"\S+")
 
-MAX_WIRES = 1 << 22
-"""Bristol files may declare at most this many wires (4,194,304), checked before any list of
+MAX_WIRES = 1 << 20
+"""Bristol files may declare at most this many wires (1,048,576), checked before any list of
 wires is built."""
 
 

@@ -170,17 +170,20 @@ def read_bytes(path: str | os.PathLike[str], limit: int, what: str = "file") -> 
     source = printable(os.fspath(path))
     try:
         st = os.stat(path)
-        if stat.S_ISDIR(st.st_mode):
-            raise InputError(source, f"is a directory, not a {what}")
-        if stat.S_ISREG(st.st_mode) and st.st_size > limit:
-            raise InputError(source, f"{st.st_size:,} bytes, more than the limit of "
-                                     f"{limit:,} for a {what}")
-        with open(path, "rb") as f:
-            data = f.read(limit + 1)
     except FileNotFoundError:
         raise InputError(source, "no such file") from None
     except ValueError as e:  # a NUL byte in the path
         raise InputError(source, f"not a valid path ({e})") from None
+    except OSError as e:
+        raise InputError(source, f"cannot read: {e.strerror or e}") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise InputError(source, f"is a directory, not a {what}")
+    if stat.S_ISREG(st.st_mode) and st.st_size > limit:
+        raise InputError(source, f"{st.st_size:,} bytes, more than the limit of "
+                                 f"{limit:,} for a {what}")
+    try:
+        with open(path, "rb") as f:
+            data = f.read(limit + 1)
     except OSError as e:
         raise InputError(source, f"cannot read: {e.strerror or e}") from None
     if len(data) > limit:

@@ -231,9 +231,9 @@ def _advance(machine: TuringMachine, cfg: Configuration,
     return True
 
 
-MAX_TAPE_CELLS = 10_000_000
+MAX_TAPE_CELLS = 4_000_000
 """:func:`run` stops with :class:`TapeBudgetExceeded` once the tape holds this many non-blank
-cells (a sparse grid tape costs about 150 bytes a cell: 1.5 GB)."""
+cells (a sparse grid tape costs about 220 bytes a cell: 0.9 GB)."""
 PROGRESS_EVERY = 1 << 20
 """:func:`run` calls ``on_progress`` every this many steps."""
 

@@ -81,7 +81,9 @@ def step_count(text: str) -> int:
 def output_problem(path: str | os.PathLike[str], directory: bool = False) -> str | None:
     """Why ``path`` cannot be written (as a file, or as a directory to create files in), or
     ``None``. Checks only, creates nothing: a missing parent, a directory where a file is
-    wanted (or the reverse), a name the system refuses (too long, NUL), no write permission.
+    wanted (or the reverse), an existing file that is not a regular file (a device or a
+    pipe, which a writer that renames a temporary file over it would replace), a name the
+    system refuses (too long, NUL), no write permission.
     A missing output directory is fine if its nearest existing ancestor is writable (it
     will be created)."""
     text = os.fspath(path)
@@ -103,6 +105,8 @@ def output_problem(path: str | os.PathLike[str], directory: bool = False) -> str
             return None if os.access(p, os.W_OK | os.X_OK) else "directory is not writable"
         if stat.S_ISDIR(mode):
             return "is a directory"
+        if not stat.S_ISREG(mode):  # a device or a pipe: writers replace files by renaming
+            return "exists and is not a regular file"
         return None if os.access(p, os.W_OK) else "file is not writable"
     parent = p.absolute().parent
     if directory:  # created with its parents: the nearest existing ancestor decides
