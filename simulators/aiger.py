@@ -36,9 +36,9 @@ from simulators.inputs import (
     MAX_INT_DIGITS,
     InputError,
     check_name,
-    printable,
     read_text,
     shown,
+    source_label,
 )
 
 _KINDS = {
@@ -301,7 +301,7 @@ def _topological_ands(
 def load_aiger(path: str | os.PathLike[str]) -> Circuit:
     """Read (at most :data:`~simulators.inputs.MAX_CIRCUIT_BYTES`, UTF-8) and parse the AIGER
     ASCII file at ``path``."""
-    source = printable(os.fspath(path))
+    source = source_label(path)
     try:
         text = read_text(path, MAX_CIRCUIT_BYTES, "circuit file")
     except InputError as e:

@@ -42,7 +42,7 @@ from pathlib import Path
 
 from simulators.assembler_expand import MAX_EXPANDED_TOKENS, Assembler, Assembly
 from simulators.assembler_syntax import _PUNCT, _RESERVED_STATES, _STATE_RE, AssemblyError, Parser
-from simulators.inputs import MAX_DOCUMENT_BYTES, InputError, printable, read_text
+from simulators.inputs import MAX_DOCUMENT_BYTES, InputError, printable, read_text, source_label
 from simulators.turing import HALT, Move, TuringMachine
 
 __all__ = [
@@ -109,7 +109,7 @@ def assemble_file(path: str | Path, *, strict: bool = False) -> TuringMachine:
         text = read_text(p, MAX_DOCUMENT_BYTES, "machine file")
     except InputError as e:
         raise AssemblyError(e.source, e.line or 1, e.col or 1, e.message) from None
-    machine = assemble(text, printable(str(p)), strict=strict)
+    machine = assemble(text, source_label(p), strict=strict)
     if not machine.name:
         machine = replace(machine, name=printable(p.stem))
     return machine

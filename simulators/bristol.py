@@ -34,9 +34,9 @@ from simulators.inputs import (
     MAX_CIRCUIT_BYTES,
     MAX_INT_DIGITS,
     InputError,
-    printable,
     read_text,
     shown,
+    source_label,
 )
 
 BRISTOL_OPS = ("XOR", "AND", "INV", "EQ", "EQW", "MAND")
@@ -202,7 +202,7 @@ def _tokens(line: str) -> list[tuple[str, int]]:
 def load_bristol(path: str | os.PathLike[str]) -> Circuit:
     """Read (at most :data:`~simulators.inputs.MAX_CIRCUIT_BYTES`, UTF-8) and parse the
     Bristol Fashion file at ``path``."""
-    source = printable(os.fspath(path))
+    source = source_label(path)
     try:
         text = read_text(path, MAX_CIRCUIT_BYTES, "circuit file")
     except InputError as e:

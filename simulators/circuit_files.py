@@ -15,7 +15,7 @@ import os
 from simulators.aiger import parse_aiger
 from simulators.bristol import parse_bristol
 from simulators.circuits import Circuit, CircuitError
-from simulators.inputs import MAX_CIRCUIT_BYTES, InputError, decode_text, printable, read_bytes
+from simulators.inputs import MAX_CIRCUIT_BYTES, InputError, decode_text, read_bytes, source_label
 
 __all__ = ["CIRCUIT_FORMATS", "detect_format", "load_circuit"]
 
@@ -34,7 +34,7 @@ def detect_format(path: str | os.PathLike[str], text: str) -> str:
 
 def load_circuit(path: str | os.PathLike[str], fmt: str | None = None) -> tuple[Circuit, str]:
     """The circuit in the file at ``path`` and the format it was read as."""
-    source = printable(os.fspath(path))
+    source = source_label(path)
     try:
         data = read_bytes(path, MAX_CIRCUIT_BYTES, "circuit file")
         if data[:4] in (b"aig ", b"aig\n", b"aig\r", b"aig\t"):

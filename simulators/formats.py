@@ -29,7 +29,15 @@ from simulators.bbchallenge import (
     looks_like_bbchallenge,
     parse_bbchallenge,
 )
-from simulators.inputs import MAX_DOCUMENT_BYTES, InputError, is_file, printable, read_text, shown
+from simulators.inputs import (
+    MAX_DOCUMENT_BYTES,
+    InputError,
+    is_file,
+    printable,
+    read_text,
+    shown,
+    source_label,
+)
 from simulators.machine_doc import (
     dump_machine,
     machine_from_dict,
@@ -86,7 +94,7 @@ def load_machine_file(path: str | os.PathLike[str]) -> TuringMachine:
     """
     p = Path(path)
     text = _read_file(p)
-    source = printable(str(path))
+    source = source_label(path)
     if p.suffix.lower() in (".tm", ".asm") and _looks_like_assembly(text):
         from simulators.assembler import AssemblyError, assemble
 

@@ -43,6 +43,7 @@ __all__ = [
     "read_bytes",
     "read_text",
     "shown",
+    "source_label",
 ]
 
 MAX_DOCUMENT_BYTES = 1 << 20
@@ -115,6 +116,18 @@ def printable(text: str) -> str:
     return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
 
 
+def source_label(path: str | os.PathLike[str]) -> str:
+    """How error messages name a file: the path as given, printable, with the middle of a
+    very long path cut out (``''`` for the empty path)."""
+    text = printable(os.fspath(path))
+    if len(text) > _LABEL_MAX:
+        text = f"{text[:_LABEL_MAX // 2]}...{text[-_LABEL_MAX // 3:]}"
+    return text or "''"
+
+
+_LABEL_MAX = 160
+
+
 def position(text: str, offset: int) -> tuple[int, int]:
     """1-based ``(line, column)`` of character ``offset`` of ``text``."""
     line = text.count("\n", 0, offset) + 1
@@ -167,7 +180,7 @@ def read_bytes(path: str | os.PathLike[str], limit: int, what: str = "file") -> 
     device such as ``/dev/zero``, a pipe) is read in one bounded call and refused if more
     than ``limit`` bytes arrive, so no input can take more than ``limit`` bytes of memory.
     """
-    source = printable(os.fspath(path))
+    source = source_label(path)
     try:
         st = os.stat(path)
     except FileNotFoundError:
@@ -212,7 +225,7 @@ def decode_text(data: bytes, source: str) -> str:
 
 def read_text(path: str | os.PathLike[str], limit: int, what: str = "file") -> str:
     """:func:`read_bytes` then :func:`decode_text`: bounded, strict UTF-8, no NUL."""
-    return decode_text(read_bytes(path, limit, what), printable(os.fspath(path)))
+    return decode_text(read_bytes(path, limit, what), source_label(path))
 
 
 # --------------------------------------------------------------------------- JSON
@@ -363,5 +376,9 @@ def load_yaml(text: str, source: str) -> Any:
             raise InputError(source, f"YAML error: {problem}") from None
         raise InputError(source, f"YAML error: {problem}", mark.line + 1,
                          mark.column + 1) from None
+    except yaml.reader.ReaderError as e:  # a character YAML does not allow, by position
+        raise InputError(source, f"YAML error: character U+{e.character:04X} is not allowed"
+                         if isinstance(e.character, int) else "YAML error: unreadable text",
+                         *position(text, e.position)) from None
     except (yaml.YAMLError, RecursionError) as e:
         raise InputError(source, f"YAML error: {printable(' '.join(str(e).split()))}") from None

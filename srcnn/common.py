@@ -17,7 +17,7 @@ import stat
 import sys
 from pathlib import Path
 
-from simulators.inputs import is_file, printable, shown
+from simulators.inputs import is_file, printable, shown, source_label
 
 __all__ = [
     "EXIT_BROKEN_PIPE", "EXIT_FAIL", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_USAGE",
@@ -115,13 +115,13 @@ def output_problem(path: str | os.PathLike[str], directory: bool = False) -> str
     try:
         pmode = os.stat(parent).st_mode
     except FileNotFoundError:
-        return f"no such directory: {printable(str(parent))}"
+        return f"no such directory: {source_label(parent)}"
     except OSError as e:
         return f"not a usable path ({e.strerror or e})"
     if not stat.S_ISDIR(pmode):
-        return f"{printable(str(parent))} is not a directory"
+        return f"{source_label(parent)} is not a directory"
     if not os.access(parent, os.W_OK | os.X_OK):
-        return f"directory {printable(str(parent))} is not writable"
+        return f"directory {source_label(parent)} is not writable"
     try:  # the system's limit on one name (checked here as open() would)
         if len(os.fsencode(p.name)) > os.pathconf(parent, "PC_NAME_MAX"):
             return "file name too long"
