@@ -108,7 +108,7 @@ def assemble_file(path: str | Path, *, strict: bool = False) -> TuringMachine:
     try:
         text = read_text(p, MAX_DOCUMENT_BYTES, "machine file")
     except InputError as e:
-        raise AssemblyError(e.source, e.line or 1, e.col or 1, e.message) from None
+        raise AssemblyError(e.source, e.line, e.col, e.message) from None
     machine = assemble(text, source_label(p), strict=strict)
     if not machine.name:
         machine = replace(machine, name=printable(p.stem))

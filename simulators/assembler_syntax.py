@@ -27,17 +27,20 @@ _TRAIL_SHOWN = 3
 
 
 class AssemblyError(ValueError):
-    """An invalid program; ``str(err)`` is ``"file:line:column: message"`` (plus macro trail)."""
+    """An invalid program; ``str(err)`` is ``"file:line:column: message"`` (plus macro trail;
+    ``"file: message"`` for a file that could not be read at all)."""
 
     def __init__(
-        self, filename: str, line: int, column: int, message: str, trail: tuple[str, ...] = ()
+        self, filename: str, line: int | None, column: int | None, message: str,
+        trail: tuple[str, ...] = ()
     ) -> None:
         self.filename = filename
         self.line = line
         self.column = column
         self.message = message
         self.trail = trail
-        text = f"{filename}:{line}:{column}: {message}"
+        where = "".join(f":{n}" for n in (line, column) if n is not None)
+        text = f"{filename}{where}: {message}"
         if trail:
             shown_trail = list(trail[:_TRAIL_SHOWN])
             if len(trail) > _TRAIL_SHOWN:

@@ -138,8 +138,10 @@ def _file_arg(rng: random.Random, case: Case, name: str, data: bytes) -> str:
     r = rng.random()
     if r < 0.06:
         return rng.choice(SPECIAL_PATHS)
-    if r < 0.07:
+    if r < 0.07 and case.fifo is None and name not in case.files:
         case.fifo = name
+        return name
+    if name == case.fifo:
         return name
     case.files[name] = data
     return name
@@ -264,11 +266,10 @@ def parse_bbchallenge(rng: random.Random) -> Case:
 
 
 def parse_learner_tm(rng: random.Random) -> Case:
-    from simulators.assembler import AssemblyError, assemble_file
-    from simulators.learner_tape import LearnerTapeError, check_learner_machine
+    from simulators.assembler import AssemblyError
+    from simulators.learner_tape import LearnerTapeError, load_learner_file
 
-    return _parse_case(rng, "learner-tm", "learner-tm", "l.tm",
-                       lambda p: check_learner_machine(assemble_file(p, strict=True)),
+    return _parse_case(rng, "learner-tm", "learner-tm", "l.tm", load_learner_file,
                        (AssemblyError, LearnerTapeError))
 
 
@@ -299,7 +300,7 @@ BUILTINS = ("bb2", "bb3", "bb4", "bb2x3", "bb2_undefined", "counter", "grid_squa
 def _steps(rng: random.Random, engine: str) -> str:
     if rng.random() < 0.1:  # hostile: refused by the argument type or the engine's budget
         return rng.choice(("-1", "ten", "1e3", "10000000000", "9" * 400, "", "0x10", "1_000",
-                           "2000000", "1000001", "100001"))
+                           "2000000", "1000001", "100001" if engine == "exact" else "-0"))
     top = {"reference": 100_000, "rcnn": 300, "exact": 40}[engine]
     return str(rng.choice((0, 1, 6, 50, rng.randint(0, top), top)))
 

@@ -105,7 +105,7 @@ def _located(message: str, case: Case) -> bool:
         ([case.fifo] if case.fifo else []) + list(case.sources)
     for t in tokens:
         if not t:
-            if "''" in message:  # the empty path, quoted
+            if "''" in message or message.startswith(".:"):  # the empty path (Path: ".")
                 return True
             continue
         shown = printable(t)[:40]
@@ -209,7 +209,9 @@ def _run_cli(case: Case) -> tuple[str, str]:
             return "exit", f"exit 0 with an error line: {errors[0][:200]}"
         if case.check is not None:
             try:
-                problem = case.check(stdout)
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    problem = case.check(stdout)
             except (CaseTimeout, MemoryError):
                 raise
             except Exception as e:  # noqa: BLE001 - the cross-check could not even run
