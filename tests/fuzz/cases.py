@@ -112,13 +112,14 @@ def _make_seeds(kind: str) -> list[bytes]:
         return [dump_aiger(random_circuit(rng, rng.randint(1, 6), rng.randint(1, 12),
                                           rng.randint(1, 3)), symbols=i % 2 == 0).encode()
                 for i in range(10)]
-    if kind in ("train", "test"):
+    if kind in ("train", "test"):  # train[i] and test[i] share d
         out = []
         for _ in range(10):
-            m, d = rng.randint(1, 4), rng.randint(1, 3)
-            rows = [[rng.choice("-1,1".split(",")) for _ in range(d + (kind == "train"))]
-                    for _ in range(m)]
-            out.append("".join(",".join(r) + "\n" for r in rows).encode())
+            m, n, d = rng.randint(1, 4), rng.randint(1, 3), rng.randint(1, 3)
+            rows = [[rng.choice(("-1", "1")) for _ in range(d + 1)] for _ in range(m)]
+            points = [[rng.choice(("-1", "1")) for _ in range(d)] for _ in range(n)]
+            out.append("".join(",".join(r) + "\n"
+                               for r in (rows if kind == "train" else points)).encode())
         return out
     raise KeyError(kind)
 
@@ -285,8 +286,9 @@ def parse_csv(rng: random.Random) -> Case:
     from simulators.datasets import DatasetError, read_train_test
 
     case = Case("parse:csv", "csv", allowed=(DatasetError,))
-    train = _file_arg(rng, case, "train.csv", _maybe_mutate(rng, rng.choice(seeds("train"))))
-    test = _file_arg(rng, case, "test.csv", _maybe_mutate(rng, rng.choice(seeds("test"))))
+    i = rng.randrange(len(seeds("train")))
+    train = _file_arg(rng, case, "train.csv", _maybe_mutate(rng, seeds("train")[i]))
+    test = _file_arg(rng, case, "test.csv", _maybe_mutate(rng, seeds("test")[i]))
     case.call = lambda: read_train_test(train, test)
     case.sources = (train, test)
     return case
@@ -414,9 +416,9 @@ def cli_learn(rng: random.Random) -> Case:
         learner = _file_arg(rng, case, "l.tm", data)
     else:
         learner = rng.choice(("median", "", "x" * 5000, "-1RB", "..", "/"))
-    train = _file_arg(rng, case, "train.csv", _maybe_mutate(rng, rng.choice(seeds("train")),
-                                                              0.5))
-    test = _file_arg(rng, case, "test.csv", _maybe_mutate(rng, rng.choice(seeds("test")), 0.5))
+    i = rng.randrange(len(seeds("train")))
+    train = _file_arg(rng, case, "train.csv", _maybe_mutate(rng, seeds("train")[i], 0.3))
+    test = _file_arg(rng, case, "test.csv", _maybe_mutate(rng, seeds("test")[i], 0.3))
     engine = rng.choices(("reference", "rcnn"), (0.7, 0.3))[0]
     argv = ["learn", learner, "--train", train, "--test", test, "--engine", engine]
     if case.fmt == "learner-tm" or rng.random() < 0.1:
@@ -487,7 +489,7 @@ def _invalid(rng: random.Random, actions: list[argparse.Action]) -> list[str]:
 
 def cli_generic(rng: random.Random, name: str, parser: argparse.ArgumentParser) -> Case:
     """An argv for subcommand ``name`` built from its actions, with one invalid argument."""
-    case = Case(f"cli:{name}", "argv")
+    case = Case(f"cli:{name}:argv", "argv")
     actions = [a for a in parser._actions if not isinstance(a, argparse._HelpAction)]
     argv = [name]
     for a in actions:
