@@ -30,15 +30,11 @@ import os
 import re
 from collections.abc import Callable
 
-from simulators.circuits import Circuit, CircuitError, Gate, Op
+from simulators.circuits import Circuit, CircuitError, Gate, Op, read_circuit_text
 from simulators.inputs import (
-    MAX_CIRCUIT_BYTES,
     MAX_INT_DIGITS,
-    InputError,
     check_name,
-    read_text,
     shown,
-    source_label,
 )
 
 _KINDS = {
@@ -301,11 +297,7 @@ def _topological_ands(
 def load_aiger(path: str | os.PathLike[str]) -> Circuit:
     """Read (at most :data:`~simulators.inputs.MAX_CIRCUIT_BYTES`, UTF-8) and parse the AIGER
     ASCII file at ``path``."""
-    source = source_label(path)
-    try:
-        text = read_text(path, MAX_CIRCUIT_BYTES, "circuit file")
-    except InputError as e:
-        raise CircuitError(e.message, line=e.line, col=e.col, source=source) from None
+    text, source = read_circuit_text(path)
     return parse_aiger(text, filename=source)
 
 

@@ -306,16 +306,7 @@ class Parser:
         syms = self._words(toks[1:colon], "the symbols of 'on'")
         if not syms:
             raise self.error(toks[0], "'on' needs at least one symbol")
-        groups: list[list[_Tok]] = [[]]
-        for t in toks[colon + 1 :]:
-            if t.text == ",":
-                if not groups[-1]:
-                    raise self.error(t, "empty action")
-                groups.append([])
-            elif t.text in _PUNCT:
-                raise self.error(t, f"unexpected {shown(t.text)} in actions")
-            else:
-                groups[-1].append(t)
+        groups = self._split(toks[colon + 1 :], "action", "actions")
         if not groups[-1]:
             where = toks[-1] if len(groups) > 1 else toks[colon]
             raise self.error(where, "expected an action (write, move, goto, halt or stop)")
@@ -336,6 +327,29 @@ class Parser:
             actions.append(_Action(kind, g[1:]))
         return _On(toks[0], syms, actions)
 
+    def _split(self, toks: list[_Tok], piece: str, where: str) -> list[list[_Tok]]:
+        """``toks`` cut at commas; an empty piece before a comma and any other punctuation
+        are errors (the last piece may be empty: the caller says what was expected)."""
+        groups: list[list[_Tok]] = [[]]
+        for t in toks:
+            if t.text == ",":
+                if not groups[-1]:
+                    raise self.error(t, f"empty {piece}")
+                groups.append([])
+            elif t.text in _PUNCT:
+                raise self.error(t, f"unexpected {shown(t.text)} in {where}")
+            else:
+                groups[-1].append(t)
+        return groups
+
+    def _parenthesised(self, toks: list[_Tok], i: int) -> tuple[list[_Tok], int]:
+        """The tokens between ``toks[i]`` (a ``(``) and the next ``)``, and that ``)``'s
+        index."""
+        close = next((j for j in range(i, len(toks)) if toks[j].text == ")"), None)
+        if close is None:
+            raise self.error(toks[i], "missing ')'")
+        return toks[i + 1 : close], close
+
     def _parse_use(self, toks: list[_Tok]) -> _Use:
         if len(toks) < 2 or not _IDENT_RE.match(toks[1].text):
             where = toks[min(1, len(toks) - 1)]
@@ -343,21 +357,9 @@ class Parser:
         args: list[list[_Tok]] = []
         i = 2
         if i < len(toks) and toks[i].text == "(":
-            close = next((j for j in range(i, len(toks)) if toks[j].text == ")"), None)
-            if close is None:
-                raise self.error(toks[i], "missing ')'")
-            inner = toks[i + 1 : close]
+            inner, close = self._parenthesised(toks, i)
             if inner:
-                args = [[]]
-                for t in inner:
-                    if t.text == ",":
-                        if not args[-1]:
-                            raise self.error(t, "empty argument")
-                        args.append([])
-                    elif t.text in _PUNCT:
-                        raise self.error(t, f"unexpected {shown(t.text)} in macro arguments")
-                    else:
-                        args[-1].append(t)
+                args = self._split(inner, "argument", "macro arguments")
                 if not args[-1]:
                     raise self.error(toks[close], "empty argument")
             i = close + 1
@@ -380,10 +382,7 @@ class Parser:
         params: list[_Tok] = []
         i = 2
         if i < len(toks) and toks[i].text == "(":
-            close = next((j for j in range(i, len(toks)) if toks[j].text == ")"), None)
-            if close is None:
-                raise self.error(toks[i], "missing ')'")
-            inner = toks[i + 1 : close]
+            inner, close = self._parenthesised(toks, i)
             expect_name = True
             for t in inner:
                 if expect_name:

@@ -29,14 +29,10 @@ from __future__ import annotations
 import os
 import re
 
-from simulators.circuits import Circuit, CircuitError, Gate, Op
+from simulators.circuits import Circuit, CircuitError, Gate, Op, read_circuit_text
 from simulators.inputs import (
-    MAX_CIRCUIT_BYTES,
     MAX_INT_DIGITS,
-    InputError,
-    read_text,
     shown,
-    source_label,
 )
 
 BRISTOL_OPS = ("XOR", "AND", "INV", "EQ", "EQW", "MAND")
@@ -202,11 +198,7 @@ def _tokens(line: str) -> list[tuple[str, int]]:
 def load_bristol(path: str | os.PathLike[str]) -> Circuit:
     """Read (at most :data:`~simulators.inputs.MAX_CIRCUIT_BYTES`, UTF-8) and parse the
     Bristol Fashion file at ``path``."""
-    source = source_label(path)
-    try:
-        text = read_text(path, MAX_CIRCUIT_BYTES, "circuit file")
-    except InputError as e:
-        raise CircuitError(e.message, line=e.line, col=e.col, source=source) from None
+    text, source = read_circuit_text(path)
     return parse_bristol(text, filename=source)
 
 

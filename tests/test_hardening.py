@@ -299,22 +299,14 @@ def test_class_15_endless_special_files(capsys, argv, dev):
 
 
 def test_class_15_fifo_is_read_with_a_cap(tmp_path, capsys):
-    import threading
+    from tests.fuzz.contract import start_endless_fifo, stop_fifo
 
     fifo = tmp_path / "m.yaml"
-    os.mkfifo(fifo)
-
-    def writer():
-        with open(fifo, "wb") as f:
-            try:
-                while True:
-                    f.write(b"#" * 65536)
-            except BrokenPipeError:
-                pass
-
-    t = threading.Thread(target=writer, daemon=True)
-    t.start()
-    refused(capsys, "simulate", str(fifo), where=str(fifo), what="more than 1,048,576 bytes")
+    writer = start_endless_fifo(fifo)
+    try:
+        refused(capsys, "simulate", str(fifo), where=str(fifo), what="more than 1,048,576 bytes")
+    finally:
+        stop_fifo(fifo, writer)
 
 
 # --------------------------------------------------------------------------- also

@@ -66,7 +66,8 @@ def _clean(where: Path) -> None:
             entry.unlink(missing_ok=True)
 
 
-def _start_fifo(path: Path) -> threading.Thread:
+def start_endless_fifo(path: Path) -> threading.Thread:
+    """A FIFO at ``path`` and a thread writing to it until the reader goes away."""
     os.mkfifo(path)
 
     def writer() -> None:
@@ -82,7 +83,8 @@ def _start_fifo(path: Path) -> threading.Thread:
     return t
 
 
-def _stop_fifo(path: Path, t: threading.Thread) -> None:
+def stop_fifo(path: Path, t: threading.Thread) -> None:
+    """Stop the writer of :func:`start_endless_fifo`."""
     # a reader that never came, or one that stopped: open for reading unblocks the writer,
     # closing makes its next write fail
     if t.is_alive():
@@ -126,7 +128,7 @@ def run_case(case: Case, where: Path, timeout: float) -> Result:
     try:
         write_files(case, where)
         if case.fifo:
-            fifo = (where / case.fifo, _start_fifo(where / case.fifo))
+            fifo = (where / case.fifo, start_endless_fifo(where / case.fifo))
         outcome, detail = _run_cli(case) if case.argv is not None else _run_call(case)
     except CaseTimeout:
         outcome, detail = "hang", f"no answer within {timeout:g} s"
@@ -136,7 +138,7 @@ def run_case(case: Case, where: Path, timeout: float) -> Result:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, old_handler)
         if fifo is not None:
-            _stop_fifo(*fifo)
+            stop_fifo(*fifo)
         os.chdir(old_cwd)
     return Result(outcome, detail, time.perf_counter() - start)
 
