@@ -7,7 +7,7 @@ PYTHON ?= python3
 PY      = $(VENV)/bin/python
 STAMP   = $(VENV)/.installed-stamp
 
-.PHONY: install verify test test-thorough bench lint clean
+.PHONY: install verify test test-thorough fuzz bench lint clean
 
 install: $(STAMP)
 
@@ -29,6 +29,9 @@ test: $(STAMP)
 
 test-thorough: $(STAMP)
 	HYPOTHESIS_PROFILE=thorough $(PY) -m pytest -q
+
+fuzz: $(STAMP)
+	$(PY) -m tests.fuzz.runner --profile thorough --json fuzz-report.json --failures fuzz-failures
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_rcnn.py

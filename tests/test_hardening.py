@@ -443,3 +443,11 @@ def test_guard_turns_a_bug_into_one_line_exit_1(capsys, monkeypatch):
 
 def test_builtin_library_still_loads():
     assert {"bb2", "bb4", "bb5"} <= set(builtin_machines())
+
+
+def test_limits_page_states_the_code_constants():
+    """docs/limits.md's closing block asserts every constant of its table."""
+    text = (Path(__file__).resolve().parents[1] / "docs" / "limits.md").read_text()
+    blocks = text.split("```python\n")[1:]
+    assert len(blocks) == 1
+    exec(compile(blocks[0].split("```")[0], "docs/limits.md", "exec"), {})
