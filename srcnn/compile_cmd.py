@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from simulators.inputs import printable, shown
+from simulators.inputs import printable, shown, source_label
 from srcnn.common import EXIT_OK, UsageError, is_file, load_machine_arg, output_file
 
 
@@ -20,7 +20,7 @@ def run(args: argparse.Namespace) -> int:
         ctm = compile_tm(machine)
         ctm.check_dtype(args.dtype)
     except CompileError as e:
-        raise UsageError(str(e)) from None
+        raise UsageError(_naming(args.machine, e)) from None
     meta = ctm.metadata()
     write_compiled(ctm, args)
     if args.json:
@@ -57,6 +57,13 @@ def write_compiled(compiled, args: argparse.Namespace) -> None:
             raise UsageError(f"cannot write {args.output}: {reason}") from None
 
 
+def _naming(spec: str, error: Exception) -> str:
+    """The error's message, starting with the machine argument it is about."""
+    label = source_label(spec)
+    message = str(error)
+    return message if message.startswith(label) else f"{label}: {message}"
+
+
 def _compile_learner(args: argparse.Namespace) -> int:
     """``srcnn compile --learner NAME|FILE``: the Algorithm 1 network of a learner machine."""
     from constructions.learner import LearnerError, compile_learner_file, compile_library_learner
@@ -74,7 +81,7 @@ def _compile_learner(args: argparse.Namespace) -> int:
                              f"({', '.join(LIBRARY_LEARNERS)}) and no such file")
         learner.check_dtype(args.dtype)
     except (AssemblyError, LearnerTapeError, LearnerError, CompileError) as e:
-        raise UsageError(str(e)) from None
+        raise UsageError(_naming(args.machine, e)) from None
     meta = learner.metadata()
     write_compiled(learner, args)
     if args.json:
