@@ -37,6 +37,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_rcnn.py
 	$(PY) benchmarks/bench_circuit.py
 	$(PY) benchmarks/bench_algorithm1.py
+	$(PY) benchmarks/bench_reference_grid.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
