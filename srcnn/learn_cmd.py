@@ -17,7 +17,7 @@ import argparse
 import json
 import sys
 
-from simulators.inputs import printable, shown
+from simulators.inputs import printable, shown, source_label
 from srcnn.common import EXIT_OK, UsageError, is_file, progress_bar, step_count
 
 MAX_CELL_UPDATES = 2 * 10**9
@@ -25,6 +25,7 @@ MAX_CELL_UPDATES = 2 * 10**9
 exceeds this, before anything is allocated."""
 MAX_WORK_COLUMNS = 1024
 """``--work-columns`` at most this (the tape has ``d + 1 + l`` columns)."""
+
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     from simulators.learner_tape import LIBRARY_LEARNERS
@@ -89,8 +90,8 @@ def _compile(args: argparse.Namespace):
         return compile_learner_file(name, l), False
     except (AssemblyError, LearnerTapeError, LearnerError, ValueError) as e:
         message = str(e)  # assembler errors already start with the file name
-        raise UsageError(message if isinstance(e, AssemblyError)
-                         else f"{printable(name)}: {message}") from None
+        raise UsageError(message if message.startswith(source_label(name))
+                         else f"{source_label(name)}: {message}") from None
 
 
 def _progress(total: int, desc: str):
@@ -141,18 +142,18 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--steps must be >= 0, got {args.steps}")
     learner, library = _compile(args)
     if args.steps is None and not library:
-        raise UsageError(f"learner machine file {args.learner} has no proven time bound: give "
-                     f"--steps T (the network gets L = 1 + T layers)")
+        raise UsageError(f"learner machine file {source_label(args.learner)} has no proven "
+                         "time bound: give --steps T (the network gets L = 1 + T layers)")
     layers = learner.layers(m, d, args.steps)
     if layers > MAX_LAYERS:
         raise UsageError(f"depth L = {layers:,} for m = {m}, d = {d} exceeds the limit "
-                     f"{MAX_LAYERS:,}")
+                         f"{MAX_LAYERS:,}")
     rows, cols = m + 1, d + 1 + learner.l
     work = layers * rows * cols * (4 * (m + 1) + len(tests))
     if args.engine == "rcnn" and work > MAX_CELL_UPDATES:
         raise UsageError(f"this run needs about {work:,} network cell updates (L = {layers:,} "
-                     f"layers on a {rows} x {cols} grid, {m + 1} SGD steps and {len(tests)} "
-                     f"test points); the limit is {MAX_CELL_UPDATES:,}")
+                         f"layers on a {rows} x {cols} grid, {m + 1} SGD steps and "
+                         f"{len(tests)} test points); the limit is {MAX_CELL_UPDATES:,}")
     if args.engine == "reference":
         predictions = _reference(learner, library, X, y, tests, args.steps)
     else:
