@@ -105,6 +105,10 @@ def test_judge_catches_hangs(tmp_path):
             pass
     result = run_case(Case("t", "x", call=forever), tmp_path, 0.5)
     assert result.outcome == "hang" and result.seconds < 5
+    import time
+
+    blocked = run_case(Case("t", "x", call=lambda: time.sleep(30)), tmp_path, 0.2)
+    assert blocked.outcome == "hang" and blocked.seconds < 5  # the wall-time alarm
 
 
 def test_judge_of_command_lines(tmp_path, monkeypatch):

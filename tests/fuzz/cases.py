@@ -303,7 +303,7 @@ def _steps(rng: random.Random, engine: str) -> str:
     if rng.random() < 0.1:  # hostile: refused by the argument type or the engine's budget
         return rng.choice(("-1", "ten", "1e3", "10000000000", "9" * 400, "", "0x10", "1_000",
                            "2000000", "1000001", "100001" if engine == "exact" else "-0"))
-    top = {"reference": 100_000, "rcnn": 300, "exact": 40}[engine]
+    top = {"reference": 100_000, "rcnn": 150, "exact": 40}[engine]  # grid machines: n^2 cells
     return str(rng.choice((0, 1, 6, 50, rng.randint(0, top), top)))
 
 

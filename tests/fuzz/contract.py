@@ -4,7 +4,8 @@ The contract (issue #15, ``docs/limits.md``): bad input ends with exit 2 and exa
 line on stderr naming where (a file and line:col, the argument, or the field), or a parser
 raises its own error type with a one-line message; good input ends with exit 0 and an
 answer that agrees with an independent computation; never a traceback, never the
-``internal error`` safety net, never a hang (a per-case alarm), and nothing a terminal
+``internal error`` safety net, never a hang (a per-case alarm on CPU time, and a wider one on
+wall time for a case that waits), and nothing a terminal
 cannot print. Memory is bounded by the runner (an address-space limit on its process).
 """
 
@@ -31,6 +32,8 @@ BAD = ("traceback", "guard", "hang", "multiline", "unlocated", "long", "wrong", 
 fired, an error took more than one line, named no place, was longer than
 :data:`MAX_LINE`, an answer disagreed with the cross-check, an unexpected exit code, output
 that is not valid UTF-8, or memory ran out."""
+WALL_FACTOR = 5
+"""A case may take this many times its CPU-time alarm in wall time (a busy machine)."""
 MAX_LINE = 1000
 """Longest acceptable error line (the CLI cuts at 600; parsers' quoted tokens are capped)."""
 
@@ -123,20 +126,26 @@ def run_case(case: Case, where: Path, timeout: float) -> Result:
     os.chdir(where)
     fifo = None
     start = time.perf_counter()
-    old_handler = signal.signal(signal.SIGALRM, _alarm)
-    signal.setitimer(signal.ITIMER_REAL, timeout)
+    # a hang spins (CPU time) or waits (wall time): CPU seconds are judged against
+    # ``timeout`` whatever the machine's load, wall seconds against WALL_FACTOR x timeout
+    old_handlers = signal.signal(signal.SIGALRM, _alarm), signal.signal(signal.SIGPROF, _alarm)
+    signal.setitimer(signal.ITIMER_PROF, timeout)
+    signal.setitimer(signal.ITIMER_REAL, WALL_FACTOR * timeout)
     try:
         write_files(case, where)
         if case.fifo:
             fifo = (where / case.fifo, start_endless_fifo(where / case.fifo))
         outcome, detail = _run_cli(case) if case.argv is not None else _run_call(case)
     except CaseTimeout:
-        outcome, detail = "hang", f"no answer within {timeout:g} s"
+        outcome, detail = "hang", (f"no answer within {timeout:g} s of CPU time or "
+                                   f"{WALL_FACTOR * timeout:g} s of wall time")
     except MemoryError:
         outcome, detail = "memory", "MemoryError under the address-space limit"
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, old_handler)
+        signal.setitimer(signal.ITIMER_PROF, 0)
+        signal.signal(signal.SIGALRM, old_handlers[0])
+        signal.signal(signal.SIGPROF, old_handlers[1])
         if fifo is not None:
             stop_fifo(*fifo)
         os.chdir(old_cwd)

@@ -6,8 +6,9 @@
 
 Runs in a process of its own: the address space is limited (``RLIMIT_AS``, default 6 GiB;
 torch reserves about 0.7 GiB of address space at import and its threads more, a machine's
-hostile input must not come near the rest) and every case has an alarm (default 60 s, far
-above any accepted case). Mutation targets draw their cases from one seeded
+hostile input must not come near the rest) and every case has an alarm: 60 s of CPU time by
+default (far above any accepted case, whatever the machine's load), 5x that in wall time
+for a case that blocks. Mutation targets draw their cases from one seeded
 ``random.Random``; hypothesis targets run their strategies for their share of the cases.
 The exit code is 0 only if every case kept the contract (``tests/fuzz/contract.py``); each
 failing case is written to ``--failures`` as JSON (argv or target, and the files) to replay.
@@ -177,7 +178,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--profile", choices=tuple(PROFILES), default="ci")
     p.add_argument("--cases", type=int, help="number of cases (default: the profile's)")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--timeout", type=float, default=60.0, help="alarm per case, seconds")
+    p.add_argument("--timeout", type=float, default=60.0,
+                   help="alarm per case, seconds of CPU time (wall time: 5x)")
     p.add_argument("--memory-gib", type=float, default=6.0, help="address-space limit")
     p.add_argument("--json", type=Path, help="write counts and failures here")
     p.add_argument("--failures", type=Path, help="write each failing case here as JSON")
