@@ -34,6 +34,7 @@ __all__ = [
     "InputError",
     "check_name",
     "check_table_size",
+    "clipped",
     "decode_text",
     "is_file",
     "load_json",
@@ -106,6 +107,17 @@ def shown(value: Any, limit: int = MAX_QUOTED) -> str:
     except (ValueError, RecursionError):  # e.g. an int beyond Python's str conversion limit
         text = f"<{type(value).__name__}>"
     return printable(text)
+
+
+_QUOTED_RUN = re.compile(rf"'[^']{{{MAX_QUOTED + 1},}}'|\"[^\"]{{{MAX_QUOTED + 1},}}\"")
+
+
+def clipped(text: str, limit: int = 300) -> str:
+    """A message from elsewhere (a parser library, argparse) made one short printable line:
+    quoted tokens longer than :data:`MAX_QUOTED` cut as :func:`shown` cuts them, characters
+    that are not printable escaped, at most ``limit`` characters."""
+    text = printable(_QUOTED_RUN.sub(lambda m: shown(m.group()[1:-1]), text))
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def printable(text: str) -> str:
@@ -286,7 +298,7 @@ def load_json(text: str, source: str, max_depth: int = MAX_DEPTH) -> Any:
     except json.JSONDecodeError as e:
         raise InputError(source, f"JSON syntax error: {e.msg}", e.lineno, e.colno) from None
     except (ValueError, RecursionError) as e:
-        raise InputError(source, f"JSON error: {printable(str(e))}") from None
+        raise InputError(source, f"JSON error: {clipped(str(e))}") from None
 
 
 # --------------------------------------------------------------------------- YAML
@@ -336,7 +348,7 @@ class SafeLoader(yaml.SafeLoader):
             return super().construct_object(node, deep=deep)
         except (ValueError, OverflowError, TypeError) as e:  # e.g. an invalid date
             raise yaml.constructor.ConstructorError(
-                None, None, printable(str(e)), node.start_mark) from None
+                None, None, clipped(str(e)), node.start_mark) from None
 
     def construct_yaml_int(self, node: yaml.ScalarNode) -> int:
         digits = len(node.value.lstrip("+-").replace("_", ""))
@@ -371,7 +383,7 @@ def load_yaml(text: str, source: str) -> Any:
         return yaml.load(text, Loader=SafeLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
-        problem = printable(e.problem or e.context or "invalid document")
+        problem = clipped(e.problem or e.context or "invalid document")
         if mark is None:
             raise InputError(source, f"YAML error: {problem}") from None
         raise InputError(source, f"YAML error: {problem}", mark.line + 1,
@@ -381,4 +393,4 @@ def load_yaml(text: str, source: str) -> Any:
                          if isinstance(e.character, int) else "YAML error: unreadable text",
                          *position(text, e.position)) from None
     except (yaml.YAMLError, RecursionError) as e:
-        raise InputError(source, f"YAML error: {printable(' '.join(str(e).split()))}") from None
+        raise InputError(source, f"YAML error: {clipped(' '.join(str(e).split()))}") from None

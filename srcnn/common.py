@@ -17,7 +17,7 @@ import stat
 import sys
 from pathlib import Path
 
-from simulators.inputs import is_file, printable, shown, source_label
+from simulators.inputs import clipped, is_file, shown, source_label
 
 __all__ = [
     "EXIT_BROKEN_PIPE", "EXIT_FAIL", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_USAGE",
@@ -42,15 +42,10 @@ class UsageError(Exception):
     """Bad input from the user: reported as one line ``srcnn <cmd>: error: ...``, exit 2."""
 
 
-_QUOTED = re.compile(r"'[^']{80,}'")
-
-
 def one_line(message: str, limit: int = MAX_MESSAGE) -> str:
     """``message`` made safe for one line of a terminal: long quoted tokens cut, characters
     that are not printable escaped, at most ``limit`` characters."""
-    text = _QUOTED.sub(lambda m: shown(m.group()[1:-1]), message)
-    text = printable(text)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+    return clipped(message, limit)
 
 
 class Parser(argparse.ArgumentParser):

@@ -172,3 +172,15 @@ def test_source_label():
     assert source_label("a\nb") == "a\\nb"
     long = "d/" * 500
     assert len(source_label(long)) < 200 and source_label(long).startswith("d/d/")
+
+
+@pytest.mark.parametrize("text, what", [
+    ("a: *" + "x" * 100_000, "found undefined alias"),  # found by the thorough fuzz run
+    ("a: !" + "y" * 5000 + " x", "could not determine a constructor"),
+    ("a: [" + "z" * 5000 + "\n", "YAML error"),
+])
+def test_yaml_library_messages_are_clipped(text, what):
+    with pytest.raises(InputError, match=what) as e:
+        load_yaml(text, "m.yaml")
+    message = str(e.value)
+    assert len(message) < 400 and "\n" not in message and message.startswith("m.yaml:")
