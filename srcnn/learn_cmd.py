@@ -89,9 +89,7 @@ def _compile(args: argparse.Namespace):
     try:
         return compile_learner_file(name, l), False
     except (AssemblyError, LearnerTapeError, LearnerError, ValueError) as e:
-        message = str(e)  # assembler errors already start with the file name
-        raise UsageError(message if message.startswith(source_label(name))
-                         else f"{source_label(name)}: {message}") from None
+        raise UsageError(_about(name, str(e))) from None
 
 
 def _progress(total: int, desc: str):
@@ -100,7 +98,13 @@ def _progress(total: int, desc: str):
     return progress_bar(total, desc, "pt" if desc in ("evaluate", "reference") else "step")
 
 
-def _reference(learner, library: bool, X, y, tests, steps: int | None):
+def _about(spec: str, message: str) -> str:
+    """``message`` starting with the learner argument it is about."""
+    label = source_label(spec)
+    return message if message.startswith(label) else f"{label}: {message}"
+
+
+def _reference(learner, library: bool, X, y, tests, steps: int | None, spec: str):
     import numpy as np
 
     from simulators.learner_tape import LearnerTapeError, run_learner
@@ -116,7 +120,7 @@ def _reference(learner, library: bool, X, y, tests, steps: int | None):
             try:
                 run = run_learner(learner.machine, X, y, x, l=learner.l, max_steps=steps)
             except (LearnerTapeError, HeadLeftGrid) as e:
-                raise UsageError(f"test point {i + 1}: {e}") from None
+                raise UsageError(_about(spec, f"test point {i + 1}: {e}")) from None
             out.append(run.prediction)
             if bar is not None:
                 bar.update(1)
@@ -155,7 +159,7 @@ def run(args: argparse.Namespace) -> int:
                          f"layers on a {rows} x {cols} grid, {m + 1} SGD steps and "
                          f"{len(tests)} test points); the limit is {MAX_CELL_UPDATES:,}")
     if args.engine == "reference":
-        predictions = _reference(learner, library, X, y, tests, args.steps)
+        predictions = _reference(learner, library, X, y, tests, args.steps, args.learner)
     else:
         dtype = {"float32": torch.float32, "float64": torch.float64}[args.dtype]
         bar_m, bar_t = _progress(m + 1, "memorise"), None
@@ -175,7 +179,7 @@ def run(args: argparse.Namespace) -> int:
             result = learn(learner, X, y, tests, dtype, steps=args.steps, on_step=on_step,
                            on_batch=on_batch)
         except LearnerError as e:
-            raise UsageError(str(e)) from None
+            raise UsageError(_about(args.learner, str(e))) from None
         finally:
             for bar in (bar_m, bar_t):
                 if bar is not None:

@@ -451,3 +451,16 @@ def test_limits_page_states_the_code_constants():
     blocks = text.split("```python\n")[1:]
     assert len(blocks) == 1
     exec(compile(blocks[0].split("```")[0], "docs/limits.md", "exec"), {})
+
+
+@pytest.mark.parametrize("engine", ["reference", "rcnn"])
+def test_found_by_fuzzing_learner_run_errors_name_the_file(tmp_path, capsys, engine):
+    """The thorough fuzz run found ``test point 1: ... 0 answer cells`` naming no file."""
+    learner = tmp_path / "mine.tm"
+    learner.write_bytes((Path(__file__).resolve().parents[1] / "simulators" / "library"
+                         / "learners" / "first_agree.tm").read_bytes())
+    (tmp_path / "train.csv").write_text("1,1,1\n-1,1,-1\n")
+    (tmp_path / "test.csv").write_text("1,1\n")
+    refused(capsys, "learn", str(learner), "--train", str(tmp_path / "train.csv"),
+            "--test", str(tmp_path / "test.csv"), "--engine", engine, "--steps", "5",
+            where=f"{learner}: test point 1", what="")
