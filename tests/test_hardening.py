@@ -299,14 +299,14 @@ def test_class_15_endless_special_files(capsys, argv, dev):
 
 
 def test_class_15_fifo_is_read_with_a_cap(tmp_path, capsys):
-    from tests.fuzz.contract import start_endless_fifo, stop_fifo
+    from tests.fuzz.contract import EndlessFifo
 
-    fifo = tmp_path / "m.yaml"
-    writer = start_endless_fifo(fifo)
+    fifo = EndlessFifo(tmp_path / "m.yaml")
     try:
-        refused(capsys, "simulate", str(fifo), where=str(fifo), what="more than 1,048,576 bytes")
+        refused(capsys, "simulate", str(fifo.path), where=str(fifo.path),
+                what="more than 1,048,576 bytes")
     finally:
-        stop_fifo(fifo, writer)
+        fifo.stop()
 
 
 # --------------------------------------------------------------------------- also

@@ -69,34 +69,38 @@ def _clean(where: Path) -> None:
             entry.unlink(missing_ok=True)
 
 
-def start_endless_fifo(path: Path) -> threading.Thread:
-    """A FIFO at ``path`` and a thread writing to it until the reader goes away."""
-    os.mkfifo(path)
+class EndlessFifo:
+    """A FIFO at ``path`` with a thread writing to it until :meth:`stop` (or until its
+    reader goes away): an input that never ends and is not a regular file."""
 
-    def writer() -> None:
+    def __init__(self, path: Path) -> None:
+        self.path, self.done = path, threading.Event()
+        os.mkfifo(path)
+        self.thread = threading.Thread(target=self._write, daemon=True)
+        self.thread.start()
+
+    def _write(self) -> None:
         try:
-            with open(path, "wb") as f:
-                while True:
-                    f.write(b"#" * 65536)
-        except OSError:
+            with open(self.path, "wb") as f:  # blocks until a reader opens the FIFO
+                while not self.done.is_set():
+                    f.write(b"#" * 4096)
+        except OSError:  # the reader went away
             pass
 
-    t = threading.Thread(target=writer, daemon=True)
-    t.start()
-    return t
-
-
-def stop_fifo(path: Path, t: threading.Thread) -> None:
-    """Stop the writer of :func:`start_endless_fifo`."""
-    # a reader that never came, or one that stopped: open for reading unblocks the writer,
-    # closing makes its next write fail
-    if t.is_alive():
+    def stop(self) -> None:
+        """End the writer whatever it is doing: blocked opening (no reader came), blocked
+        writing (the reader stopped reading) or writing into a closed pipe."""
+        self.done.set()
+        fd = os.open(self.path, os.O_RDONLY | os.O_NONBLOCK)
         try:
-            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+            while self.thread.is_alive():
+                try:
+                    os.read(fd, 1 << 16)
+                except BlockingIOError:
+                    pass
+                self.thread.join(0.001)
+        finally:
             os.close(fd)
-        except OSError:
-            pass
-        t.join(timeout=5)
 
 
 def _located(message: str, case: Case) -> bool:
@@ -134,7 +138,7 @@ def run_case(case: Case, where: Path, timeout: float) -> Result:
     try:
         write_files(case, where)
         if case.fifo:
-            fifo = (where / case.fifo, start_endless_fifo(where / case.fifo))
+            fifo = EndlessFifo(where / case.fifo)
         outcome, detail = _run_cli(case) if case.argv is not None else _run_call(case)
     except CaseTimeout:
         outcome, detail = "hang", (f"no answer within {timeout:g} s of CPU time or "
@@ -147,7 +151,7 @@ def run_case(case: Case, where: Path, timeout: float) -> Result:
         signal.signal(signal.SIGALRM, old_handlers[0])
         signal.signal(signal.SIGPROF, old_handlers[1])
         if fifo is not None:
-            stop_fifo(*fifo)
+            fifo.stop()
         os.chdir(old_cwd)
     return Result(outcome, detail, time.perf_counter() - start)
 
