@@ -17,7 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from simulators.inputs import printable, shown
+from simulators.inputs import printable, shown, source_label
 from srcnn.common import EXIT_FAIL, EXIT_OK, UsageError, progress_bar
 
 MAX_CHECK_INPUTS = 20
@@ -85,24 +85,24 @@ def _shape(compiled) -> dict:
             "layers": compiled.layers}
 
 
-def _budget(runs: int, per_run: int, exact: bool) -> None:
+def _budget(label: str, runs: int, per_run: int, exact: bool) -> None:
     """Refuse ``runs`` network runs of ``per_run`` cell updates each (``exact``: the
     compiled size; else a lower bound from the schedule) beyond :data:`MAX_CELL_UPDATES`."""
     work = runs * per_run
     if work > MAX_CELL_UPDATES:
         what = f"all {runs:,} assignments" if runs > 1 else "this input"
-        raise UsageError(f"evaluating {what} through the network needs "
+        raise UsageError(f"{label}: evaluating {what} through the network needs "
                          f"{'' if exact else 'at least '}{work:,} cell updates (limit "
                          f"{MAX_CELL_UPDATES:,}); use --engine reference"
                          + ("" if runs == 1 else " with --inputs BITS"))
 
 
-def _compile(circuit, runs: int):
+def _compile(circuit, runs: int, label: str):
     """The compiled circuit, refused up front when ``runs`` network runs are over budget."""
     from constructions.circuit import CompileError, cell_updates_lower_bound, compile_circuit
 
     lower = cell_updates_lower_bound(circuit)
-    _budget(runs, lower, exact=False)
+    _budget(label, runs, lower, exact=False)
     bar = progress_bar(None, "layout", "stage") if lower >= PROGRESS_MIN_WORK else None
 
     def on_stage(k: int, stages: int) -> None:
@@ -113,11 +113,11 @@ def _compile(circuit, runs: int):
     try:
         compiled = compile_circuit(circuit, on_stage)
     except CompileError as e:
-        raise UsageError(str(e)) from None
+        raise UsageError(f"{label}: {e}") from None
     finally:
         if bar is not None:
             bar.close()
-    _budget(runs, compiled.metadata()["cell_updates"], exact=True)
+    _budget(label, runs, compiled.metadata()["cell_updates"], exact=True)
     return compiled
 
 
@@ -135,7 +135,7 @@ def _evaluate_one(args: argparse.Namespace, circuit) -> int:
 
     bits = _bits(args.inputs, circuit.n_inputs)
     # the reference engine still reports the compiled shape (grid, layers), but runs nothing
-    compiled = _compile(circuit, 1 if args.engine == "rcnn" else 0)
+    compiled = _compile(circuit, 1 if args.engine == "rcnn" else 0, source_label(args.file))
     if args.engine == "reference":
         outputs = evaluate(circuit, bits)
     else:
@@ -169,10 +169,11 @@ def _check_all(args: argparse.Namespace, circuit) -> int:
 
     n = circuit.n_inputs
     if n > MAX_CHECK_INPUTS:
-        raise UsageError(f"the circuit has {n} inputs; checking every assignment is limited to "
-                         f"{MAX_CHECK_INPUTS} inputs (give --inputs BITS to evaluate one)")
+        raise UsageError(f"{source_label(args.file)}: the circuit has {n} inputs; checking "
+                         f"every assignment is limited to {MAX_CHECK_INPUTS} inputs (give "
+                         "--inputs BITS to evaluate one)")
     total = 1 << n
-    compiled = _compile(circuit, total)
+    compiled = _compile(circuit, total, source_label(args.file))
     want = evaluate_all(circuit)
     index = np.arange(total, dtype=np.int64)
     agree = 0

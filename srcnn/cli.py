@@ -15,6 +15,7 @@ import sys
 import warnings
 from collections.abc import Callable, Sequence
 
+from simulators.inputs import source_label
 from srcnn.common import (
     EXIT_BROKEN_PIPE,
     EXIT_FAIL,
@@ -40,7 +41,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
             json_path=args.json, markdown_path=args.markdown, seed=args.seed,
         )
     except OSError as e:  # the paths were checked writable first; a full disk still lands here
-        raise UsageError(f"cannot write the report: {e.strerror or e}") from None
+        where = f" {source_label(e.filename)}" if e.filename else ""
+        raise UsageError(f"cannot write the report{where}: {e.strerror or e}") from None
 
 
 def _add_verify(sub: argparse._SubParsersAction) -> None:

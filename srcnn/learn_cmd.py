@@ -150,14 +150,16 @@ def run(args: argparse.Namespace) -> int:
                          "time bound: give --steps T (the network gets L = 1 + T layers)")
     layers = learner.layers(m, d, args.steps)
     if layers > MAX_LAYERS:
-        raise UsageError(f"depth L = {layers:,} for m = {m}, d = {d} exceeds the limit "
-                         f"{MAX_LAYERS:,}")
+        raise UsageError(_about(args.learner, f"depth L = {layers:,} for m = {m}, d = {d} "
+                                              f"exceeds the limit {MAX_LAYERS:,}"))
     rows, cols = m + 1, d + 1 + learner.l
     work = layers * rows * cols * (4 * (m + 1) + len(tests))
     if args.engine == "rcnn" and work > MAX_CELL_UPDATES:
-        raise UsageError(f"this run needs about {work:,} network cell updates (L = {layers:,} "
-                         f"layers on a {rows} x {cols} grid, {m + 1} SGD steps and "
-                         f"{len(tests)} test points); the limit is {MAX_CELL_UPDATES:,}")
+        raise UsageError(_about(args.learner, f"this run needs about {work:,} network cell "
+                                              f"updates (L = {layers:,} layers on a {rows} x "
+                                              f"{cols} grid, {m + 1} SGD steps and "
+                                              f"{len(tests)} test points); the limit is "
+                                              f"{MAX_CELL_UPDATES:,}"))
     if args.engine == "reference":
         predictions = _reference(learner, library, X, y, tests, args.steps, args.learner)
     else:

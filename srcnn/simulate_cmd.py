@@ -51,14 +51,14 @@ def _budget(steps: int, limit: int, what: str, alternative: str) -> None:
         )
 
 
-def _compiled(machine, dtype: str):
+def _compiled(machine, dtype: str, engine: str):
     from constructions.tm import CompileError, compile_tm
 
     try:
         ctm = compile_tm(machine)
         ctm.check_dtype(dtype)
     except CompileError as e:
-        raise UsageError(str(e)) from None
+        raise UsageError(f"--engine {engine}: {e}") from None
     return ctm
 
 
@@ -69,7 +69,7 @@ def _tape_budget(run: Callable[[], object]):
     try:
         return run()
     except TapeBudgetExceeded as e:
-        raise UsageError(str(e)) from None
+        raise UsageError(f"--engine reference: {e}") from None
 
 
 def run_reference(machine, steps: int, dtype: str, on_step=None):
@@ -114,7 +114,7 @@ def _run_network(engine: str):
                 else "through the network",
                 "use --engine rcnn or reference" if exact else
                 "use --engine reference or fewer steps")
-        ctm = _compiled(machine, dtype)
+        ctm = _compiled(machine, dtype, engine)
         bar = progress_bar(steps, engine, "step") if exact or steps >= 10_000 else None
 
         def on_progress(done: int) -> None:
@@ -126,7 +126,7 @@ def _run_network(engine: str):
                                on_step=on_step, max_cell_updates=max_work,
                                on_progress=on_progress)
         except BudgetExceeded as e:
-            raise UsageError(str(e)) from None
+            raise UsageError(f"--engine {engine}: {e}") from None
         finally:
             if bar is not None:
                 bar.close()

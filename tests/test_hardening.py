@@ -207,7 +207,8 @@ def test_class_10_bristol_declaring_10_8_inputs(tmp_path, capsys):
     refused(capsys, "circuit", str(path), where=f"{path}:1:3:", what="more than the limit")
     # within the wire limit but far beyond the exhaustive check: refused by size, quickly
     path.write_text("1 1000001\n1 1000000\n1 1\n2 1 0 1 1000000 AND\n")
-    refused(capsys, "circuit", str(path), where="1000000 inputs", what="limited to 20")
+    refused(capsys, "circuit", str(path), where=f"{path}: the circuit has 1000000 inputs",
+            what="limited to 20")
 
 
 def test_class_11_show_is_streamed_or_refused(capsys):
@@ -374,7 +375,7 @@ def test_also_exact_engine_budget(capsys, monkeypatch):
 
     monkeypatch.setattr(simulate_cmd, "MAX_EXACT_CELL_UPDATES", 2_000)
     refused(capsys, "simulate", "1RA1RA", "--engine", "exact", "--steps", "500",
-            where="after", what="would exceed 2,000 cell updates")
+            where="--engine exact: after", what="would exceed 2,000 cell updates")
 
 
 def test_also_reference_grid_runs_in_linear_time_with_a_tape_budget(capsys, monkeypatch):
@@ -385,7 +386,7 @@ def test_also_reference_grid_runs_in_linear_time_with_a_tape_budget(capsys, monk
     assert code == 0 and json.loads(out)["ones"] == 300_000
     monkeypatch.setattr(turing, "MAX_TAPE_CELLS", 1000)
     monkeypatch.setattr(turing, "PROGRESS_EVERY", 256)
-    refused(capsys, "simulate", "1DA1DA", "--steps", "5000", where="after",
+    refused(capsys, "simulate", "1DA1DA", "--steps", "5000", where="--engine reference: after",
             what="more than the reference simulator's limit of 1,000")
 
 
@@ -405,7 +406,8 @@ def test_also_exhaustive_check_refused_before_the_layout(tmp_path, capsys, monke
         raise AssertionError("the layout was computed before the budget refused the run")
 
     monkeypatch.setattr(cc, "compile_circuit", no_layout)
-    refused(capsys, "circuit", str(path), where="all 64 assignments", what="at least")
+    refused(capsys, "circuit", str(path), where=f"{path}: evaluating all 64 assignments",
+            what="at least")
 
 
 def test_also_large_compile_is_fast(capsys):
