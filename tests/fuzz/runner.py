@@ -58,6 +58,27 @@ def _warm_up() -> None:
         seeds(kind)
 
 
+FUZZ_WORK_BUDGET = 10**8
+"""Cell updates allowed to one network run under fuzzing (the CLI's budgets are 2-4 x 10^9).
+
+A case inside the CLI's budget may legitimately run for minutes (all 65,536 assignments of a
+16-input circuit through the network: 1.8 x 10^9 cell updates, 331 s of CPU), which the
+per-case alarm would call a hang. The runner lowers the work budgets to this value, so an
+accepted case finishes well within the alarm and every larger one goes through the same
+refusal path as it would above the real budget; a case that still trips the alarm is then a
+real hang."""
+
+
+def _lower_work_budgets() -> None:
+    """Lower the work budgets of the network commands to :data:`FUZZ_WORK_BUDGET`."""
+    from srcnn import circuit_cmd, learn_cmd, simulate_cmd
+
+    circuit_cmd.MAX_CELL_UPDATES = min(circuit_cmd.MAX_CELL_UPDATES, FUZZ_WORK_BUDGET)
+    learn_cmd.MAX_CELL_UPDATES = min(learn_cmd.MAX_CELL_UPDATES, FUZZ_WORK_BUDGET)
+    simulate_cmd.MAX_RCNN_CELL_UPDATES = min(simulate_cmd.MAX_RCNN_CELL_UPDATES,
+                                             FUZZ_WORK_BUDGET)
+
+
 class Tally:
     """Counts of outcomes per target, time per target, and the failing cases."""
 
@@ -135,6 +156,7 @@ def run(profile: str, cases: int | None, seed: int, timeout: float, only: str | 
     from tests.fuzz.contract import run_case
     from tests.fuzz.strategies import STRATEGIES
 
+    _lower_work_budgets()
     total = cases if cases is not None else PROFILES[profile]
     rng = random.Random(seed)
     table = {k: v for k, v in targets().items() if only is None or re.search(only, k)}
