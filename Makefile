@@ -7,7 +7,7 @@ PYTHON ?= python3
 PY      = $(VENV)/bin/python
 STAMP   = $(VENV)/.installed-stamp
 
-.PHONY: install verify test test-thorough bench lint clean
+.PHONY: install verify test test-thorough fuzz bench lint clean
 
 install: $(STAMP)
 
@@ -30,12 +30,16 @@ test: $(STAMP)
 test-thorough: $(STAMP)
 	HYPOTHESIS_PROFILE=thorough $(PY) -m pytest -q
 
+fuzz: $(STAMP)
+	$(PY) -m tests.fuzz.runner --profile thorough --json fuzz-report.json --failures fuzz-failures
+
 bench: $(STAMP)
 	$(PY) benchmarks/bench_rcnn.py
 	$(PY) benchmarks/bench_circuit.py
 	$(PY) benchmarks/bench_algorithm1.py
 	$(PY) benchmarks/bench_sweep.py
 	$(PY) benchmarks/bench_events.py --json results/events/bench.json
+	$(PY) benchmarks/bench_reference_grid.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -41,7 +41,7 @@ from __future__ import annotations
 import enum
 import functools
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -518,6 +518,8 @@ class _Layout:
 
     def __init__(self, nodes: list[_Node], level: list[int], consumers: list[list[int]]):
         self.nodes, self.level, self.consumers = nodes, level, consumers
+        # the latest stage reading each value (-1: none); one scan instead of one per stage
+        self.last_use = [max((level[c] for c in cs), default=-1) for cs in consumers]
         self.kinds: list[list[Kind]] = []
         self.routes: list[list[Route]] = []
         self.items: list[int | None] = []  # value on each row of the last column
@@ -694,7 +696,7 @@ class _Layout:
                 slots.append(_Slot("binary", [m], ins))
         read = {j for s in slots for j in s.ins}
         for n in dict.fromkeys(x for x in self.items if x is not None):
-            if not any(self.level[c] > k for c in self.consumers[n]):
+            if self.last_use[n] <= k:  # no consumer after stage k
                 continue
             carrier = next((s for s in slots if s.form in ("unary", "binary") and n in s.ins
                             and not s.keep[s.ins.index(n)]), None) if n in read else None
@@ -1024,14 +1026,9 @@ def _check_program(program: np.ndarray, sources: list[tuple[int, int]]) -> None:
             raise CompileError(f"internal layout error: source cell ({r}, {c}) has senders")
 
 
-def compile_circuit(circuit: Circuit) -> CompiledCircuit:
-    """Lay ``circuit`` out as a grid program for the universal machine.
-
-    One stage (one gate column, after a few routing columns) per level of the schedule;
-    values move by at most one row per column (odd-even transposition rounds, forks for
-    fan-out), so after ``layers`` applications of the universal patch network the OUT cells
-    hold ``evaluate(circuit, bits)``.
-    """
+def _levels(circuit: Circuit) -> tuple[list[_Node], list[int], list[int], list[list[int]],
+                                      list[list[int]]]:
+    """Nodes, OUT node per output, stage of every node, consumers, and the nodes by stage."""
     nodes, outputs = _normalise(circuit)
     level, consumers = _schedule(nodes)
     stages = max((lv for lv in level if lv >= 0), default=0)
@@ -1039,12 +1036,41 @@ def compile_circuit(circuit: Circuit) -> CompiledCircuit:
     for i, lv in enumerate(level):
         if lv >= 0:
             by_level[lv].append(i)
+    return nodes, outputs, level, consumers, by_level
+
+
+def cell_updates_lower_bound(circuit: Circuit) -> int:
+    """A lower bound on ``compile_circuit(circuit).metadata()["cell_updates"]`` (rows x
+    columns x layers) from the schedule alone, in linear time, so that a run too large for
+    its budget is refused before the layout is computed: every stage takes at least one
+    column (``columns >= stages + 1``, ``layers = columns - 1``) and puts each of its nodes
+    on its own row (``rows >=`` the largest stage)."""
+    *_, by_level = _levels(circuit)
+    stages = len(by_level) - 1
+    rows = max(1, max(len(members) for members in by_level))
+    return rows * (stages + 1) * stages
+
+
+def compile_circuit(circuit: Circuit,
+                    on_stage: Callable[[int, int], None] | None = None) -> CompiledCircuit:
+    """Lay ``circuit`` out as a grid program for the universal machine.
+
+    One stage (one gate column, after a few routing columns) per level of the schedule;
+    values move by at most one row per column (odd-even transposition rounds, forks for
+    fan-out), so after ``layers`` applications of the universal patch network the OUT cells
+    hold ``evaluate(circuit, bits)``. ``on_stage(k, stages)`` (e.g. a progress bar) is
+    called after each stage is laid out.
+    """
+    nodes, outputs, level, consumers, by_level = _levels(circuit)
+    stages = len(by_level) - 1
     layout = _Layout(nodes, level, consumers)
     first = sorted(by_level[0], key=lambda n: (min(level[c] for c in consumers[n]),
                                                 min(consumers[n]), n))
     layout.first_column(first)
     for k in range(1, stages + 1):
         layout.stage(k, by_level[k], by_level[k + 1] if k < stages else [])
+        if on_stage is not None:
+            on_stage(k, stages)
     if any(n is not None for n in layout.items):
         raise CompileError("internal layout error: values left over after the last stage")
     R, C = layout.rows, len(layout.kinds)
@@ -1114,9 +1140,12 @@ def exact_layer(grid: np.ndarray, cache: dict[tuple, Fraction] | None = None) ->
     return exact_grid_layer(m.patch, grid, Fraction(m.padding), cache)
 
 
-def rollout(compiled: CompiledCircuit, grids: np.ndarray, engine: str = "float64") -> np.ndarray:
+def rollout(compiled: CompiledCircuit, grids: np.ndarray, engine: str = "float64",
+            on_layer: Callable[[], None] | None = None) -> np.ndarray:
     """Apply ``compiled.layers`` layers to (B, rows, cols) grids with ``engine``; the result
-    is float64 (torch engines), int64 (``rule``) or object/Fraction (``exact``)."""
+    is float64 (torch engines), int64 (``rule``) or object/Fraction (``exact``). With a torch
+    engine, ``on_layer()`` (e.g. a progress bar) is called after every layer of every chunk
+    of the batch."""
     steps = compiled.layers
     if engine == "rule":
         g = np.asarray(grids, dtype=np.int64)
@@ -1141,20 +1170,25 @@ def rollout(compiled: CompiledCircuit, grids: np.ndarray, engine: str = "float64
         for i in range(0, len(grids), per_call):
             t = torch.as_tensor(np.asarray(grids[i:i + per_call], dtype=np.float64),
                                 dtype=DTYPES[engine])
-            parts.append(model.rollout(t, steps).to(torch.float64).numpy())
+            for _ in range(steps):  # = model.rollout(t, steps), one layer at a time
+                t = model.layer(t)
+                if on_layer is not None:
+                    on_layer()
+            parts.append(t.to(torch.float64).numpy())
     if not parts:
         return np.zeros((0, *compiled.grid_shape))
     return np.concatenate(parts)
 
 
 def run_circuit_batch(compiled: CompiledCircuit, bits_matrix: np.ndarray | Sequence[Sequence[int]],
-                      engine: str = "float64") -> np.ndarray:
+                      engine: str = "float64",
+                      on_layer: Callable[[], None] | None = None) -> np.ndarray:
     """Outputs (B, n_outputs) uint8 for every row of input bits ``bits_matrix`` (B, n_inputs),
     computed by ``layers`` applications of the universal network (or ``engine``)."""
     if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r}; choose from {ENGINES}")
     grids = compiled.initial_grids(bits_matrix)
-    final = rollout(compiled, grids, engine)
+    final = rollout(compiled, grids, engine, on_layer)
     if engine == "exact":
         final = np.vectorize(float, otypes=[np.float64])(final) if final.size else \
             final.astype(np.float64)
@@ -1162,17 +1196,18 @@ def run_circuit_batch(compiled: CompiledCircuit, bits_matrix: np.ndarray | Seque
 
 
 def run_circuit(compiled: CompiledCircuit, bits: Sequence[int],
-                engine: str = "float64") -> list[int]:
+                engine: str = "float64", on_layer: Callable[[], None] | None = None) -> list[int]:
     """The circuit's output bits on input ``bits``, computed by the network."""
     if len(bits) != compiled.circuit.n_inputs:
         raise ValueError(f"expected {compiled.circuit.n_inputs} input bits, got {len(bits)}")
-    return [int(v) for v in run_circuit_batch(compiled, [list(bits)], engine)[0]]
+    return [int(v) for v in run_circuit_batch(compiled, [list(bits)], engine, on_layer)[0]]
 
 
 __all__ = [
     "CAPACITY", "ENCODING", "ENGINES", "EMPTY", "CompileError", "CompiledCircuit",
     "DecodeError", "EncodingError", "Kind", "Route", "ROUTE_DELTAS", "UniversalMachine",
-    "cell_code", "circuit_encoding", "compile_circuit", "exact_layer", "network_model",
-    "out_bit", "rollout", "rule_layer", "run_circuit", "run_circuit_batch",
+    "cell_code", "cell_updates_lower_bound", "circuit_encoding", "compile_circuit",
+    "exact_layer", "network_model", "out_bit", "rollout", "rule_layer", "run_circuit",
+    "run_circuit_batch",
     "universal_local_rule", "universal_machine", "universal_patch_network",
 ]

@@ -88,6 +88,7 @@ def run_network(
     on_step: Callable[[Configuration], None] | None = None,
     max_cell_updates: int | None = None,
     stepper: Callable[[np.ndarray, int], list[np.ndarray]] | None = None,
+    on_progress: Callable[[int], None] | None = None,
 ) -> Configuration:
     """Run ``ctm`` through the network until it halts or ``max_steps`` layers have run.
 
@@ -98,6 +99,8 @@ def run_network(
     Every intermediate grid is checked to hold exactly one head (and, with ``on_step``,
     decoded and handed to the callback, e.g. for step-by-step comparison). The number of
     steps reported is the number of layers applied before the decoded configuration halts.
+    ``on_progress(steps)`` is called after every chunk (e.g. for a progress bar); a run
+    whose grid or work would pass its budget raises :class:`BudgetExceeded` before it does.
     """
     if max_steps < 0:
         raise ValueError(f"max_steps must be >= 0, got {max_steps}")
@@ -151,4 +154,6 @@ def run_network(
                 break
         else:
             grid, done = grids[-1], done + n
+        if on_progress is not None:
+            on_progress(done)
     return ctm.decode(grid, origin, done)

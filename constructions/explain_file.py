@@ -83,30 +83,16 @@ def _compile_from_meta(meta: dict, path: str):
 def read_weight_file(path: str) -> WeightFile:
     """Read a safetensors file written by ``srcnn compile -o`` (layout: docs/weight_files.md)
     and compare it with a fresh compile; :class:`ExplainError` if it is not such a file."""
-    import json
 
-    from safetensors import SafetensorError
-    from safetensors.numpy import load_file
 
+    from constructions.export import read_container
     from constructions.patchnet import PatchNetwork
+    from simulators.inputs import InputError
 
     try:
-        from safetensors import safe_open
-
-        with safe_open(str(path), framework="numpy") as f:
-            header = f.metadata() or {}
-        tensors = load_file(str(path))
-    except (OSError, SafetensorError, ValueError) as e:
-        raise ExplainError(f"{path}: not a readable safetensors file ({e})") from None
-    if "srcnn" not in header:
-        raise ExplainError(f"{path}: no 'srcnn' metadata in the header; not written by "
-                           f"srcnn compile")
-    try:
-        meta = json.loads(header["srcnn"])
-    except json.JSONDecodeError as e:
-        raise ExplainError(f"{path}: the 'srcnn' metadata is not JSON ({e})") from None
-    if not isinstance(meta, dict):
-        raise ExplainError(f"{path}: the 'srcnn' metadata is not a JSON object")
+        tensors, meta = read_container(path)
+    except InputError as e:
+        raise ExplainError(str(e)) from None
     names = ("A1", "b1", "A2", "b2", "A3", "b3", "U2", "c2", "U1", "c1")
     missing = [n for n in names if n not in tensors]
     if missing:

@@ -103,6 +103,52 @@ def save_compiled(ctm, path: str | Path, dtype: str = "float32", source: str = "
     save_weights(weight_arrays(ctm, dtype), export_metadata(ctm, dtype, source), path)
 
 
+MAX_WEIGHT_FILE_BYTES = 2**30
+"""Largest weight file read (1 GiB; the compiler's largest network, 2*10^7 shared
+parameters in float64, is 160 MB)."""
+
+
+def read_container(path: str | Path) -> tuple[dict[str, np.ndarray], dict]:
+    """The tensors and the JSON metadata of a weight file, read with the input limits of
+    ``simulators/inputs.py``: a regular file of at most :data:`MAX_WEIGHT_FILE_BYTES`
+    (never a device, a pipe or a directory), a safetensors header, the metadata key present
+    and its JSON within the depth, integer and duplicate-key limits. Checks the container
+    only; the fields are validated by ``proofs_check.certificates_files.validate``.
+    Raises :class:`simulators.inputs.InputError` (one line, naming the file)."""
+    import os
+    import stat
+
+    from safetensors import safe_open
+
+    from simulators.inputs import InputError, load_json, source_label
+
+    source = source_label(path)
+    try:
+        st = os.stat(path)
+    except (OSError, ValueError) as e:
+        reason = "no such file" if isinstance(e, FileNotFoundError) else f"cannot read ({e})"
+        raise InputError(source, reason) from None
+    if not stat.S_ISREG(st.st_mode):
+        raise InputError(source, "not a regular file (a weight file is a .safetensors file)")
+    if st.st_size > MAX_WEIGHT_FILE_BYTES:
+        raise InputError(source, f"{st.st_size:,} bytes, more than the limit of "
+                                 f"{MAX_WEIGHT_FILE_BYTES:,} for a weight file")
+    try:
+        with safe_open(str(path), framework="numpy") as f:
+            header = f.metadata() or {}
+            tensors = {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118 (not a dict)
+    except Exception as e:  # safetensors raises its own error types for every corruption
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise InputError(source, f"not a safetensors file ({first})") from None
+    if METADATA_KEY not in header:
+        raise InputError(source, f"field '{METADATA_KEY}': missing (a safetensors file "
+                                 "without succinct-rcnn metadata)")
+    meta = load_json(header[METADATA_KEY], f"{source}: field '{METADATA_KEY}'")
+    if not isinstance(meta, dict):
+        raise InputError(source, f"field '{METADATA_KEY}': expected a JSON object")
+    return tensors, meta
+
+
 def load_compiled(path: str | Path) -> tuple[dict[str, np.ndarray], dict]:
     """Read back the tensors and the metadata written by :func:`save_compiled` (no
     validation: :func:`proofs_check.certificates_files.read_weight_file` validates)."""

@@ -84,7 +84,6 @@ from constructions.tm import (
     tm_encoding,
     tm_local_rule,
 )
-from simulators.assembler import assemble_file
 from simulators.gridrun import Grid
 from simulators.learner_tape import (
     ANSWER_SYMBOLS,
@@ -93,6 +92,7 @@ from simulators.learner_tape import (
     SYMBOL_NAMES,
     check_learner_machine,
     learner_tape,
+    load_learner_file,
     load_learner_machine,
     start_cell,
     time_bound,
@@ -452,7 +452,7 @@ def compile_library_learner(name: str) -> CompiledLearner:
 
 def compile_learner_file(path: str | Path, l: int = 1) -> CompiledLearner:  # noqa: E741
     """Assemble a learner machine file (``.tm``) and compile it (no time bound known)."""
-    machine = check_learner_machine(assemble_file(Path(path), strict=True))
+    machine = load_learner_file(path)
     return compile_learner(machine, Path(path).stem, l, None)
 
 

@@ -169,7 +169,7 @@ class TwoLayerWeights:
         return sum(a.size for a in self.arrays().values())
 
     def weight_values(self) -> set[Fraction]:
-        return {Fraction(v) for a in self.arrays().values() for v in a.ravel()}
+        return {Fraction(v) for a in self.arrays().values() for v in distinct(a.ravel())}
 
 
 @dataclass(frozen=True)
@@ -222,7 +222,7 @@ class PixelHead:
         return sum(a.size for a in self.arrays().values())
 
     def weight_values(self) -> set[Fraction]:
-        return {Fraction(v) for a in self.arrays().values() for v in a.ravel()}
+        return {Fraction(v) for a in self.arrays().values() for v in distinct(a.ravel())}
 
     def evaluate_exact(self, values: np.ndarray) -> np.ndarray:
         v = np.vectorize(Fraction, otypes=[object])(np.asarray(values, dtype=object))
@@ -402,10 +402,17 @@ def compile_lookup_head(
     return PixelHead(u2, cc2, u1, cc1)
 
 
+def distinct(values: Iterable) -> list:
+    """The distinct objects of ``values``, compared by identity (cheap): a compiled weight
+    array repeats one shared ``Fraction(0)`` millions of times, and anything computed per
+    value (a set of weights, a granularity) needs each object once."""
+    return list({id(v): v for v in values}.values())
+
+
 def _granularity(values: Iterable[Fraction]) -> Fraction:
     """The largest power of two 2^-e such that every value is an integer multiple of it."""
     e = 0
-    for v in values:
+    for v in distinct(values):
         den = Fraction(v).denominator
         if den & (den - 1):
             raise ValueError(f"{v} is not a dyadic rational: no binary float holds it exactly")

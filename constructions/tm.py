@@ -24,6 +24,7 @@ configuration is a fixed point of the layer.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -177,15 +178,20 @@ class CompiledTM:
     @property
     def weight_set(self) -> set[Fraction]:
         """``U_s``: every distinct value among the shared weights (patch network and head)."""
-        return self.patch.weight_values() | self.head.weight_values()
+        return set(self._weight_set)
+
+    @functools.cached_property
+    def _weight_set(self) -> frozenset[Fraction]:
+        return frozenset(self.patch.weight_values() | self.head.weight_values())
 
     @property
     def n_shared_parameters(self) -> int:
         return self.patch.n_parameters + self.head.n_parameters
 
-    @property
+    @functools.cached_property
     def bits(self) -> int:
-        """Mantissa bits that keep every layer exact (see :func:`bits_needed`)."""
+        """Mantissa bits that keep every layer exact (see :func:`bits_needed`); computed
+        once (the weights never change)."""
         return bits_needed(self.patch, self.rule.domain)
 
     def exact_in(self, dtype: str) -> bool:

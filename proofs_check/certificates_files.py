@@ -29,7 +29,6 @@ from constructions.export import (
     FORMAT,
     FORMAT_VERSION,
     HEAD_TENSORS,
-    METADATA_KEY,
     PATCH_TENSORS,
     export_metadata,
     weight_arrays,
@@ -78,29 +77,14 @@ class WeightFile:
 # --------------------------------------------------------------------------- reading
 def read_weight_file(path: str | Path) -> WeightFile:
     """Read and validate ``path`` (:class:`WeightFileError` on the first problem)."""
-    from safetensors import safe_open
+    from constructions.export import read_container
+    from simulators.inputs import InputError, source_label
 
-    p = Path(path)
-    if not p.is_file():
-        raise WeightFileError(f"{p}: no such file")
     try:
-        with safe_open(str(p), framework="numpy") as f:
-            header = f.metadata()
-            tensors = {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118 (not a dict)
-    except Exception as e:  # safetensors raises its own error types for every corruption
-        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise WeightFileError(f"{p}: not a safetensors file ({first})") from None
-    if not header or METADATA_KEY not in header:
-        raise WeightFileError(f"{p}: field '{METADATA_KEY}': missing (a safetensors file "
-                              f"without succinct-rcnn metadata)")
-    try:
-        meta = json.loads(header[METADATA_KEY])
-    except json.JSONDecodeError as e:
-        raise WeightFileError(f"{p}: field '{METADATA_KEY}': not valid JSON ({e.msg} at "
-                              f"character {e.pos})") from None
-    if not isinstance(meta, dict):
-        raise WeightFileError(f"{p}: field '{METADATA_KEY}': expected a JSON object")
-    return validate(tensors, meta, str(p))
+        tensors, meta = read_container(path)
+    except InputError as e:
+        raise WeightFileError(str(e)) from None
+    return validate(tensors, meta, source_label(path))
 
 
 def _field(meta: dict, name: str, where: str, kind: type | tuple = object) -> Any:

@@ -29,9 +29,13 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable
-from pathlib import Path
 
-from simulators.circuits import Circuit, CircuitError, Gate, Op
+from simulators.circuits import Circuit, CircuitError, Gate, Op, read_circuit_text
+from simulators.inputs import (
+    MAX_INT_DIGITS,
+    check_name,
+    shown,
+)
 
 _KINDS = {
     "l": "latch",
@@ -45,14 +49,27 @@ _SYMBOL = re.compile(r"([ilobcjf])(\d+) (.*)\Z", re.DOTALL)
 
 def parse_aiger(text: str, filename: str | None = None) -> Circuit:
     """Parse AIGER ASCII ``text``; ``filename`` is used in error messages only."""
-    all_lines = text.splitlines()
+    all_lines = text.split("\n")
+    if all_lines and all_lines[-1] == "":
+        all_lines.pop()  # the final newline
 
-    def err(message: str, line: int | None) -> CircuitError:
-        return CircuitError(message, line=line, source=filename)
+    def err(message: str, line: int | None, col: int | None = None) -> CircuitError:
+        return CircuitError(message, line=line, source=filename, col=col)
+
+    def col_of(tok: str, line: int) -> int | None:
+        """Column of the first whole token ``tok`` on ``line``."""
+        if not 0 < line <= len(all_lines):
+            return None
+        m = re.search(rf"(?<!\S){re.escape(tok)}(?!\S)", all_lines[line - 1])
+        return m.start() + 1 if m else None
 
     def integer(tok: str, what: str, line: int) -> int:
         if not tok.isascii() or not tok.isdigit():
-            raise err(f"expected a non-negative integer for {what}, got {tok!r}", line)
+            raise err(f"expected a non-negative integer for {what}, got {shown(tok)}", line,
+                      col_of(tok, line))
+        if len(tok) > MAX_INT_DIGITS:
+            raise err(f"{what} has {len(tok):,} digits, more than the limit of "
+                      f"{MAX_INT_DIGITS}", line, col_of(tok, line))
         return int(tok)
 
     pos = 0
@@ -70,7 +87,8 @@ def parse_aiger(text: str, filename: str | None = None) -> Circuit:
     if htoks[0] == "aig":
         raise err("binary AIGER ('aig') is not supported; use the ASCII format ('aag')", hline)
     if htoks[0] != "aag":
-        raise err(f"header must start with 'aag', got {htoks[0]!r}", hline)
+        raise err(f"header must start with 'aag', got {shown(htoks[0])}", hline,
+                  col_of(htoks[0], hline))
     if not 6 <= len(htoks) <= 10:
         raise err(
             f"header must be 'aag M I L O A' (6 tokens; AIGER 1.9 allows up to 10 with "
@@ -96,20 +114,24 @@ def parse_aiger(text: str, filename: str | None = None) -> Circuit:
     def literal(tok: str, what: str, line: int) -> int:
         lit = integer(tok, what, line)
         if lit > max_lit:
-            raise err(f"literal {tok!r} out of range: M={m} allows literals up to {max_lit}", line)
+            raise err(f"literal {shown(tok)} out of range: M={m} allows literals up to "
+                      f"{max_lit}", line, col_of(tok, line))
         return lit
 
     defined: dict[int, int] = {0: 0}  # variable -> line that defines it (0: the constant)
 
     def define(lit: int, tok: str, what: str, line: int) -> int:
         if lit & 1:
-            raise err(f"{what} literal must be even (unnegated), got {tok!r}", line)
+            raise err(f"{what} literal must be even (unnegated), got {shown(tok)}", line,
+                      col_of(tok, line))
         if lit < 2:
-            raise err(f"{what} literal must not be a constant, got {tok!r}", line)
+            raise err(f"{what} literal must not be a constant, got {shown(tok)}", line,
+                      col_of(tok, line))
         var = lit >> 1
         if var in defined:
             raise err(
-                f"variable {var} (literal {tok!r}) is defined twice: first at line {defined[var]}",
+                f"variable {var} (literal {shown(tok)}) is defined twice: first at line "
+                f"{defined[var]}",
                 line,
             )
         defined[var] = line
@@ -119,21 +141,24 @@ def parse_aiger(text: str, filename: str | None = None) -> Circuit:
     for _ in range(n_in):
         line, toks = next_line(f"all {n_in} input lines")
         if len(toks) != 1:
-            raise err(f"an input line holds 1 literal, got {len(toks)} tokens: {toks}", line)
+            raise err(f"an input line holds 1 literal, got {len(toks)} tokens: {shown(toks)}",
+                      line)
         input_vars.append(define(literal(toks[0], "an input", line), toks[0], "input", line))
 
     output_lits: list[tuple[int, int]] = []  # (literal, line)
     for _ in range(n_out):
         line, toks = next_line(f"all {n_out} output lines")
         if len(toks) != 1:
-            raise err(f"an output line holds 1 literal, got {len(toks)} tokens: {toks}", line)
+            raise err(f"an output line holds 1 literal, got {len(toks)} tokens: {shown(toks)}",
+                      line)
         output_lits.append((literal(toks[0], "an output", line), line))
 
     ands: dict[int, tuple[int, int, int]] = {}  # lhs variable -> (rhs0, rhs1, line)
     for _ in range(n_and):
         line, toks = next_line(f"all {n_and} AND lines")
         if len(toks) != 3:
-            raise err(f"an AND line is 'lhs rhs0 rhs1', got {len(toks)} tokens: {toks}", line)
+            raise err(f"an AND line is 'lhs rhs0 rhs1', got {len(toks)} tokens: {shown(toks)}",
+                      line)
         lhs = literal(toks[0], "an AND output", line)
         var = define(lhs, toks[0], "AND output", line)
         ands[var] = (
@@ -167,13 +192,14 @@ def parse_aiger(text: str, filename: str | None = None) -> Circuit:
         if match is None:
             raise err(
                 f"expected a symbol 'i<k> name' / 'o<k> name' or the comment marker 'c', got "
-                f"{raw!r}",
+                f"{shown(raw)}",
                 pos,
             )
         kind, index, name = match.group(1), int(match.group(2)), match.group(3)
         if kind not in "io":
             raise err(
-                f"symbol {raw.split()[0]!r} names a {_KINDS[kind]}, but the circuit has none", pos
+                f"symbol {shown(raw.split()[0])} names a {_KINDS[kind]}, but the circuit has "
+                "none", pos
             )
         names, count = (input_names, n_in) if kind == "i" else (output_names, n_out)
         if index >= count:
@@ -182,6 +208,9 @@ def parse_aiger(text: str, filename: str | None = None) -> Circuit:
             raise err(f"symbol {kind}{index} is given twice", pos)
         if not name:
             raise err(f"symbol {kind}{index} has an empty name", pos)
+        problem = check_name(name, f"symbol {kind}{index}")
+        if problem is not None:
+            raise err(problem, pos, len(match.group(1)) + len(match.group(2)) + 2)
         names[index] = name
 
     order = _topological_ands(ands, err)
@@ -266,9 +295,10 @@ def _topological_ands(
 
 
 def load_aiger(path: str | os.PathLike[str]) -> Circuit:
-    """Read and parse the AIGER ASCII file at ``path``."""
-    p = Path(path)
-    return parse_aiger(p.read_text(encoding="utf-8"), filename=str(p))
+    """Read (at most :data:`~simulators.inputs.MAX_CIRCUIT_BYTES`, UTF-8) and parse the AIGER
+    ASCII file at ``path``."""
+    text, source = read_circuit_text(path)
+    return parse_aiger(text, filename=source)
 
 
 def dump_aiger(circuit: Circuit, *, symbols: bool | None = None, comment: str | None = None) -> str:

@@ -27,47 +27,69 @@ with the same input/output counts and group sizes (one group each when the circu
 from __future__ import annotations
 
 import os
-from pathlib import Path
+import re
 
-from simulators.circuits import Circuit, CircuitError, Gate, Op
+from simulators.circuits import Circuit, CircuitError, Gate, Op, read_circuit_text
+from simulators.inputs import (
+    MAX_INT_DIGITS,
+    shown,
+)
 
 BRISTOL_OPS = ("XOR", "AND", "INV", "EQ", "EQW", "MAND")
 """The gate names of Bristol Fashion."""
 
 _SIMPLE_OPS = {"XOR": Op.XOR, "AND": Op.AND, "INV": Op.NOT, "EQW": Op.COPY}
+_TOKEN = re.compile(r"\S+")
+
+MAX_WIRES = 1 << 20
+"""Bristol files may declare at most this many wires (1,048,576), checked before any list of
+wires is built."""
 
 
 def parse_bristol(text: str, filename: str | None = None) -> Circuit:
-    """Parse Bristol Fashion ``text``; ``filename`` is used in error messages only."""
-    lines = [(no, ln.split()) for no, ln in enumerate(text.splitlines(), start=1) if ln.strip()]
+    """Parse Bristol Fashion ``text``; ``filename`` is used in error messages only.
 
-    def err(message: str, line: int | None) -> CircuitError:
-        return CircuitError(message, line=line, source=filename)
+    Errors name ``file:line:col`` of the offending token. Declared sizes are bounded before
+    anything is allocated: at most :data:`MAX_WIRES` wires, integers of at most
+    :data:`~simulators.inputs.MAX_INT_DIGITS` digits.
+    """
+    lines = [(no, _tokens(ln)) for no, ln in enumerate(text.split("\n"), start=1) if ln.strip()]
 
-    def integer(tok: str, what: str, line: int) -> int:
-        if not tok.isascii() or not tok.isdigit():
-            raise err(f"expected a non-negative integer for {what}, got {tok!r}", line)
-        return int(tok)
+    def err(message: str, line: int | None, col: int | None = None) -> CircuitError:
+        return CircuitError(message, line=line, source=filename, col=col)
 
-    last_line = len(text.splitlines())
+    def integer(tok: tuple[str, int], what: str, line: int) -> int:
+        t, col = tok
+        if not t.isascii() or not t.isdigit():
+            raise err(f"expected a non-negative integer for {what}, got {shown(t)}", line, col)
+        if len(t) > MAX_INT_DIGITS:
+            raise err(f"{what} has {len(t):,} digits, more than the limit of {MAX_INT_DIGITS}",
+                      line, col)
+        return int(t)
+
+    last_line = text.count("\n") + 1
     for k, what in enumerate(("header 'ngates nwires'", "inputs line", "outputs line")):
         if len(lines) <= k:
             raise err(f"file ends before the {what}", max(last_line, 1))
 
     hline, htoks = lines[0]
     if len(htoks) != 2:
-        raise err(f"header must be 'ngates nwires' (2 tokens), got {len(htoks)}: {htoks}", hline)
+        raise err(f"header must be 'ngates nwires' (2 tokens), got {len(htoks)}: "
+                  f"{shown([t for t, _ in htoks])}", hline, htoks[0][1])
     ngates = integer(htoks[0], "ngates", hline)
     nwires = integer(htoks[1], "nwires", hline)
+    if nwires > MAX_WIRES:
+        raise err(f"{nwires:,} wires declared, more than the limit of {MAX_WIRES:,}", hline,
+                  htoks[1][1])
 
     def sizes_line(index: int, what: str) -> tuple[int, tuple[int, ...]]:
         line, toks = lines[index]
         count = integer(toks[0], f"the number of {what} values", line)
         if len(toks) != count + 1:
             raise err(
-                f"{what} line declares {count} values, so it needs {count + 1} tokens, "
+                f"{what} line declares {count:,} values, so it needs {count + 1:,} tokens, "
                 f"got {len(toks)}",
-                line,
+                line, toks[0][1],
             )
         sizes = tuple(integer(t, f"an {what} value's bit size", line) for t in toks[1:])
         return line, sizes
@@ -76,18 +98,21 @@ def parse_bristol(text: str, filename: str | None = None) -> Circuit:
     out_line, out_sizes = sizes_line(2, "output")
     n_in, n_out = sum(in_sizes), sum(out_sizes)
     if n_in > nwires:
-        raise err(f"{n_in} input wires declared, but the header has only {nwires} wires", in_line)
+        raise err(f"{n_in:,} input wires declared, but the header has only {nwires:,} wires",
+                  in_line)
     if n_out > nwires:
         raise err(
-            f"{n_out} output wires declared, but the header has only {nwires} wires", out_line
+            f"{n_out:,} output wires declared, but the header has only {nwires:,} wires",
+            out_line,
         )
 
-    def wire(tok: str, line: int) -> int:
+    def wire(tok: tuple[str, int], line: int) -> int:
         w = integer(tok, "a wire", line)
         if w >= nwires:
             raise err(
-                f"wire {tok!r} out of range: the header declares {nwires} wires (0..{nwires - 1})",
-                line,
+                f"wire {shown(tok[0])} out of range: the header declares {nwires:,} wires "
+                f"(0..{nwires - 1})",
+                line, tok[1],
             )
         return w
 
@@ -96,35 +121,39 @@ def parse_bristol(text: str, filename: str | None = None) -> Circuit:
     for count, (line, toks) in enumerate(gate_lines, start=1):
         if count > ngates:
             raise err(
-                f"more gate lines than the {ngates} declared in the header (line {hline})", line
+                f"more gate lines than the {ngates:,} declared in the header (line {hline})", line
             )
         if len(toks) < 3:
-            raise err(f"a gate line needs at least 3 tokens 'nin nout ... OP', got {toks}", line)
+            raise err(f"a gate line needs at least 3 tokens 'nin nout ... OP', got "
+                      f"{shown([t for t, _ in toks])}", line, toks[0][1])
         nin = integer(toks[0], "nin", line)
         nout = integer(toks[1], "nout", line)
         if len(toks) != nin + nout + 3:
             raise err(
                 f"gate line with nin={nin}, nout={nout} needs {nin + nout + 3} tokens, "
                 f"got {len(toks)}",
-                line,
+                line, toks[0][1],
             )
-        op = toks[-1]
+        op, op_col = toks[-1]
         if op not in BRISTOL_OPS:
-            raise err(f"unknown op {op!r} (Bristol Fashion ops: {', '.join(BRISTOL_OPS)})", line)
+            raise err(f"unknown op {shown(op)} (Bristol Fashion ops: {', '.join(BRISTOL_OPS)})",
+                      line, op_col)
         if op == "MAND":
             if nin != 2 * nout or nout < 1:
-                raise err(f"MAND needs nin = 2*nout >= 2, got nin={nin}, nout={nout}", line)
+                raise err(f"MAND needs nin = 2*nout >= 2, got nin={nin}, nout={nout}", line,
+                          op_col)
         elif op in ("XOR", "AND"):
             if (nin, nout) != (2, 1):
-                raise err(f"{op} needs nin=2 nout=1, got nin={nin}, nout={nout}", line)
+                raise err(f"{op} needs nin=2 nout=1, got nin={nin}, nout={nout}", line, op_col)
         elif (nin, nout) != (1, 1):
-            raise err(f"{op} needs nin=1 nout=1, got nin={nin}, nout={nout}", line)
+            raise err(f"{op} needs nin=1 nout=1, got nin={nin}, nout={nout}", line, op_col)
 
         outs = [wire(t, line) for t in toks[2 + nin : 2 + nin + nout]]
         if op == "EQ":
-            const = toks[2]
+            const, const_col = toks[2]
             if const not in ("0", "1"):
-                raise err(f"EQ assigns a constant, which must be 0 or 1, got {const!r}", line)
+                raise err(f"EQ assigns a constant, which must be 0 or 1, got {shown(const)}",
+                          line, const_col)
             gates.append(Gate(Op.CONST1 if const == "1" else Op.CONST0, (), outs[0], line=line))
             continue
         ins = [wire(t, line) for t in toks[2 : 2 + nin]]
@@ -135,8 +164,9 @@ def parse_bristol(text: str, filename: str | None = None) -> Circuit:
             gates.append(Gate(_SIMPLE_OPS[op], tuple(ins), outs[0], line=line))
     if len(gate_lines) < ngates:
         raise err(
-            f"header declares {ngates} gates, but the file has only {len(gate_lines)} gate lines",
-            hline,
+            f"header declares {ngates:,} gates, but the file has only {len(gate_lines):,} gate "
+            "lines",
+            hline, htoks[0][1],
         )
 
     inputs = tuple(range(n_in))
@@ -160,10 +190,16 @@ def parse_bristol(text: str, filename: str | None = None) -> Circuit:
     )
 
 
+def _tokens(line: str) -> list[tuple[str, int]]:
+    """The whitespace-separated tokens of ``line`` with their 1-based columns."""
+    return [(m.group(), m.start() + 1) for m in _TOKEN.finditer(line)]
+
+
 def load_bristol(path: str | os.PathLike[str]) -> Circuit:
-    """Read and parse the Bristol Fashion file at ``path``."""
-    p = Path(path)
-    return parse_bristol(p.read_text(encoding="ascii"), filename=str(p))
+    """Read (at most :data:`~simulators.inputs.MAX_CIRCUIT_BYTES`, UTF-8) and parse the
+    Bristol Fashion file at ``path``."""
+    text, source = read_circuit_text(path)
+    return parse_bristol(text, filename=source)
 
 
 def _to_bristol_ops(circuit: Circuit) -> tuple[list[Gate], int]:

@@ -24,6 +24,7 @@ This module never imports torch.
 from __future__ import annotations
 
 import enum
+import os
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -36,20 +37,36 @@ MAX_EVALUATE_ALL_INPUTS = 20
 
 
 class CircuitError(ValueError):
-    """An invalid circuit or circuit file. ``line`` and ``source`` locate it when known."""
+    """An invalid circuit or circuit file. ``line`` (and ``col``) and ``source`` locate it
+    when known: ``source:line:col: message``."""
 
-    def __init__(self, message: str, *, line: int | None = None, source: str | None = None):
+    def __init__(self, message: str, *, line: int | None = None, source: str | None = None,
+                 col: int | None = None):
         self.message = message
         self.line = line
+        self.col = col
         self.source = source
         where = ""
         if source is not None and line is not None:
-            where = f"{source}:{line}: "
+            where = f"{source}:{line}:" + (f"{col}:" if col is not None else "") + " "
         elif source is not None:
             where = f"{source}: "
         elif line is not None:
             where = f"line {line}: "
         super().__init__(where + message)
+
+
+def read_circuit_text(path: str | os.PathLike[str]) -> tuple[str, str]:
+    """``(text, source)`` of the circuit file at ``path``: at most
+    :data:`~simulators.inputs.MAX_CIRCUIT_BYTES` of UTF-8 (:func:`simulators.inputs.read_text`),
+    and the name errors give it; a file that cannot be read is a :class:`CircuitError`."""
+    from simulators.inputs import MAX_CIRCUIT_BYTES, InputError, read_text, source_label
+
+    source = source_label(path)
+    try:
+        return read_text(path, MAX_CIRCUIT_BYTES, "circuit file"), source
+    except InputError as e:
+        raise CircuitError(e.message, line=e.line, col=e.col, source=source) from None
 
 
 class Op(str, enum.Enum):

@@ -19,7 +19,8 @@ file read together with a training file, by the training file). Limits: ``1 <= d
 Blank lines (empty or whitespace only) are allowed only at the end of the file, where they are
 ignored (so a final newline, or several, is fine); a blank line followed by more data is an
 error, since it usually means a truncated or concatenated file. Files are read as UTF-8 (a
-leading byte-order mark is ignored); ``\\r\\n`` line ends are accepted.
+leading byte-order mark is ignored; at most :data:`~simulators.inputs.MAX_CSV_BYTES`, so an
+endless special file is refused); ``\\r\\n`` line ends are accepted.
 
 Every reading problem raises :class:`DatasetError` (a ``ValueError``) with a one-line message
 ``FILE:LINE: what is wrong`` (or ``FILE: ...`` when no line applies), where ``FILE`` is the path
@@ -28,13 +29,16 @@ as given, e.g. ``train.csv:3: field 4 is '2', expected -1 or 1``. Fields are num
 
 from __future__ import annotations
 
+import io
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike
+
+from simulators.inputs import MAX_CSV_BYTES, InputError, read_text, shown
 
 __all__ = [
     "MAX_ALL_POINTS_D",
@@ -232,22 +236,23 @@ def write_test(path: PathLike, X: ArrayLike) -> None:
 # --------------------------------------------------------------------------- CSV reading
 
 
-def _data_lines(text: str, source: str) -> list[tuple[int, str]]:
-    """``(line number, line)`` for the data lines; rejects blank lines before the end."""
-    lines = text.removeprefix("\ufeff").split("\n")
-    last = len(lines)
-    while last > 0 and not lines[last - 1].strip():
-        last -= 1
-    out = []
-    for i in range(last):
-        line = lines[i]
+def _data_lines(text: str, source: str) -> Iterator[tuple[int, str]]:
+    """``(line number, line)`` for the data lines, one at a time (no list of every line);
+    rejects blank lines before the end."""
+    blank: int | None = None  # first blank line since the last data line
+    for i, line in enumerate(io.StringIO(text.removeprefix("\ufeff"), newline="\n"),
+                             start=1):
+        line = line.rstrip("\n").rstrip("\r")
         if not line.strip():
+            if blank is None:
+                blank = i
+            continue
+        if blank is not None:
             raise DatasetError(
-                f"{source}:{i + 1}: blank line before the end of the file "
+                f"{source}:{blank}: blank line before the end of the file "
                 "(only trailing blank lines are allowed)"
             )
-        out.append((i + 1, line.rstrip("\r")))
-    return out
+        yield i, line
 
 
 def _parse_rows(
@@ -261,17 +266,15 @@ def _parse_rows(
     what: str,
 ) -> tuple[np.ndarray, int]:
     """Parse rows of ``d`` values (plus a label when ``label``); returns ``(rows, d)``."""
-    lines = _data_lines(text, source)
-    if not lines:
-        raise DatasetError(f"{source}: no {what}s (the file is empty or blank)")
     extra = 1 if label else 0
-    first_line = lines[0][0]
+    first_line: int | None = None
     rows: list[list[int]] = []
-    for count, (ln, line) in enumerate(lines, start=1):
+    for count, (ln, line) in enumerate(_data_lines(text, source), start=1):
+        if first_line is None:
+            first_line = ln
         if count > limit:
             raise DatasetError(f"{source}:{ln}: more than {limit} {what}s (the limit)")
-        fields = line.split(",")
-        n = len(fields)
+        n = line.count(",") + 1  # counted before splitting: a huge line is never split
         if d is None:
             if n - extra < 1:
                 raise DatasetError(
@@ -279,7 +282,7 @@ def _parse_rows(
                 )
             if n - extra > MAX_D:
                 raise DatasetError(
-                    f"{source}:{ln}: {n - extra} values per {what}, more than the limit "
+                    f"{source}:{ln}: {n - extra:,} values per {what}, more than the limit "
                     f"d <= {MAX_D}"
                 )
             d = n - extra
@@ -291,17 +294,19 @@ def _parse_rows(
             else:
                 why = f"d = {d}, as on line {first_line}"
             plural = "field" if n == 1 else "fields"
-            raise DatasetError(f"{source}:{ln}: {n} {plural}, expected {d + extra} ({why})")
+            raise DatasetError(f"{source}:{ln}: {n:,} {plural}, expected {d + extra} ({why})")
         row = []
-        for j, field in enumerate(fields, start=1):
+        for j, field in enumerate(line.split(","), start=1):
             token = field.strip()
             value = _VALUES.get(token)
             if value is None:
                 name = f"field {j} (the label)" if label and j == n else f"field {j}"
-                shown = "is empty" if not token else f"is {token!r}"
-                raise DatasetError(f"{source}:{ln}: {name} {shown}, expected -1 or 1")
+                shown_token = "is empty" if not token else f"is {shown(token)}"
+                raise DatasetError(f"{source}:{ln}: {name} {shown_token}, expected -1 or 1")
             row.append(value)
         rows.append(row)
+    if not rows:
+        raise DatasetError(f"{source}: no {what}s (the file is empty or blank)")
     assert d is not None
     return np.array(rows, dtype=np.int64).reshape(len(rows), d + extra), d
 
@@ -332,15 +337,10 @@ def parse_test(
 
 
 def _read_text(path: PathLike) -> str:
-    source = os.fspath(path)
     try:
-        data = Path(path).read_bytes()
-    except OSError as e:
-        raise DatasetError(f"{source}: cannot read: {e.strerror or e}") from None
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        raise DatasetError(f"{source}: not UTF-8 text ({e.reason} at byte {e.start})") from None
+        return read_text(path, MAX_CSV_BYTES, "CSV file")
+    except InputError as e:
+        raise DatasetError(str(e)) from None
 
 
 def read_train(path: PathLike) -> tuple[np.ndarray, np.ndarray]:

@@ -10,9 +10,26 @@ that cannot reach either end, so it needs no bounds checks.
 
 from __future__ import annotations
 
-from simulators.turing import HALT, Configuration, MachineError, Move, TuringMachine
+from collections.abc import Callable
+
+from simulators.turing import (
+    HALT,
+    PROGRESS_EVERY,
+    Configuration,
+    MachineError,
+    Move,
+    TapeBudgetExceeded,
+    TuringMachine,
+)
 
 _INITIAL_WIDTH = 1 << 12
+MAX_WIDTH = 1 << 31
+"""The tape may grow to this many cells (2 GiB as bytes); a run of 10^9 steps needs at most
+2 * 10^9 + 1."""
+
+
+def _blank(tape: bytearray | list[int], n: int) -> bytearray | list[int]:
+    return bytearray(n) if isinstance(tape, bytearray) else [0] * n
 
 
 def _compile(machine: TuringMachine) -> list[tuple[int, int, int] | None]:
@@ -40,13 +57,16 @@ def _compile(machine: TuringMachine) -> list[tuple[int, int, int] | None]:
 
 
 def run_fast(
-    machine: TuringMachine, max_steps: int, config: Configuration | None = None
+    machine: TuringMachine, max_steps: int, config: Configuration | None = None,
+    on_progress: Callable[[int], None] | None = None,
 ) -> Configuration:
     """Run a 1-D machine until it halts or has made ``max_steps`` steps in total.
 
     Returns the same :class:`Configuration` as ``turing.run(machine, max_steps, config)``.
     Raises :class:`MachineError` if the machine moves U or D, or if ``config`` has cells or
-    its head outside row 0.
+    its head outside row 0; :class:`~simulators.turing.TapeBudgetExceeded` if the tape would
+    outgrow :data:`MAX_WIDTH` cells. ``on_progress(steps)`` is called every
+    :data:`~simulators.turing.PROGRESS_EVERY` steps (Ctrl-C stops the run there).
     """
     cfg = Configuration() if config is None else config
     if cfg.head[0] != 0 or any(r != 0 for (r, _c) in cfg.tape):
@@ -61,7 +81,8 @@ def run_fast(
     lo, hi = min(cols), max(cols)
     width = max(_INITIAL_WIDTH, 4 * (hi - lo + 1))
     origin = (width - (hi - lo + 1)) // 2 - lo  # tape index of column 0
-    tape = [0] * width
+    # one byte a cell when the symbols fit (8x less memory than a list), else a list
+    tape: bytearray | list[int] = bytearray(width) if k <= 256 else [0] * width
     for (_r, c), a in cfg.tape.items():
         if not 0 <= a < k:
             raise MachineError(f"fast runner: cell {c} holds unknown symbol {a}")
@@ -75,11 +96,16 @@ def run_fast(
     halted = False
     while not halted and steps < max_steps:
         # The head moves at most one cell per step, so ``chunk`` steps stay inside the tape.
-        chunk = min(pos, width - 1 - pos, max_steps - steps)
+        chunk = min(pos, width - 1 - pos, max_steps - steps, PROGRESS_EVERY)
         if chunk <= 0:
             # Double the tape, keeping the used part centred.
             extra = width
-            tape = [0] * (extra // 2) + tape + [0] * (extra - extra // 2)
+            if width + extra > MAX_WIDTH:
+                raise TapeBudgetExceeded(
+                    f"after {steps:,} steps the tape would need {width + extra:,} cells, more "
+                    f"than the fast runner's limit of {MAX_WIDTH:,}"
+                )
+            tape = _blank(tape, extra // 2) + tape + _blank(tape, extra - extra // 2)
             pos += extra // 2
             origin += extra // 2
             width += extra
@@ -94,6 +120,8 @@ def run_fast(
             tape[pos], d, base = tr
             pos += d
         steps += done
+        if on_progress is not None:
+            on_progress(steps)
 
     state = HALT if base == machine.n_states * k else base // k
     cells = {(0, i - origin): a for i, a in enumerate(tape) if a}

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from simulators.assembler import assemble_file
-from simulators.turing import HALT, Cell, Configuration, TuringMachine, trace
+from simulators.turing import HALT, Cell, Configuration, TuringMachine, trace, walk
 
 __all__ = [
     "GRID_LIBRARY",
@@ -217,7 +217,8 @@ def run_grid(
     rmin = rmax = r0
     cmin = cmax = c0
     last = None
-    for last in trace_grid(machine, grid, head, state=state, max_steps=max_steps):
+    # walk: one configuration advanced in place (a copy per step would be quadratic)
+    for last in walk(machine, max_steps, grid.configuration(head, state), bounds=grid.shape):
         r, c = last.head
         rmin, rmax, cmin, cmax = min(rmin, r), max(rmax, r), min(cmin, c), max(cmax, c)
     assert last is not None

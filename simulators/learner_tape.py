@@ -24,6 +24,7 @@ unchanged.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +35,7 @@ from numpy.typing import ArrayLike
 from simulators.assembler import assemble_file
 from simulators.datasets import check_examples, check_labels
 from simulators.gridrun import Grid, TraceReport, run_grid
+from simulators.inputs import source_label
 from simulators.turing import TuringMachine
 
 __all__ = [
@@ -47,6 +49,7 @@ __all__ = [
     "LearnerRun",
     "LearnerTapeError",
     "check_learner_machine",
+    "load_learner_file",
     "learner_tape",
     "load_learner_machine",
     "run_learner",
@@ -160,6 +163,18 @@ def check_learner_machine(machine: TuringMachine) -> TuringMachine:
     then ``A+ A-``), else raise :class:`LearnerTapeError` saying what it found."""
     _check_alphabet(machine.symbol_names)
     return machine
+
+
+def load_learner_file(path: str | os.PathLike[str]) -> TuringMachine:
+    """Assemble (strictly: unreachable states are errors) and check the learner machine file
+    at ``path``; read through :mod:`simulators.inputs`. Errors name the file:
+    :class:`~simulators.assembler.AssemblyError` (``file:line:col: ...``) or
+    :class:`LearnerTapeError` (``file: ...``)."""
+    machine = assemble_file(path, strict=True)
+    try:
+        return check_learner_machine(machine)
+    except LearnerTapeError as e:
+        raise LearnerTapeError(f"{source_label(path)}: {e}") from None
 
 
 def load_learner_machine(name: str) -> TuringMachine:

@@ -15,7 +15,7 @@ Conventions (shared with the bbchallenge text format, see ``simulators.formats``
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 HALT = -1
@@ -174,22 +174,10 @@ def step(
     ``bounds=(rows, cols)`` restricts the tape to ``[0, rows) x [0, cols)``; leaving it
     raises :class:`HeadLeftGrid`.
     """
-    tr = machine.transition(config.state, config.read())
-    if tr is None:
+    new = config.copy()
+    if not _advance(machine, new, bounds):
         raise RuntimeError("step() called on a halted configuration")
-    tape = dict(config.tape)
-    if tr.write:
-        tape[config.head] = tr.write
-    else:
-        tape.pop(config.head, None)
-    dr, dc = tr.move.delta
-    head = (config.head[0] + dr, config.head[1] + dc)
-    if bounds is not None and not (0 <= head[0] < bounds[0] and 0 <= head[1] < bounds[1]):
-        raise HeadLeftGrid(
-            f"step {config.steps + 1}: head moved {tr.move.name} from {config.head} "
-            f"outside the {bounds[0]}x{bounds[1]} grid"
-        )
-    return Configuration(tape, head, tr.next_state, config.steps + 1)
+    return new
 
 
 def trace(
@@ -198,12 +186,60 @@ def trace(
     config: Configuration | None = None,
     bounds: tuple[int, int] | None = None,
 ) -> Iterator[Configuration]:
-    """Yield the configuration after 0, 1, 2, ... steps until halting or ``max_steps``."""
+    """Yield the configuration after 0, 1, 2, ... steps until halting or ``max_steps``.
+
+    Every configuration is a new object (callers may keep them); each costs a copy of the
+    tape, so for long runs use :func:`walk` or :func:`run`.
+    """
+    for cfg in walk(machine, max_steps, config, bounds):
+        yield cfg.copy()
+
+
+def walk(
+    machine: TuringMachine,
+    max_steps: int,
+    config: Configuration | None = None,
+    bounds: tuple[int, int] | None = None,
+) -> Iterator[Configuration]:
+    """Like :func:`trace`, but every yield is the SAME configuration object, advanced in place
+    (O(1) per step instead of a copy of the tape): read it before asking for the next one,
+    and copy it to keep it. ``config`` itself is not modified."""
     cfg = Configuration() if config is None else config.copy()
     yield cfg
-    while cfg.steps < max_steps and not cfg.is_halted(machine):
-        cfg = step(machine, cfg, bounds)
+    while cfg.steps < max_steps and _advance(machine, cfg, bounds):
         yield cfg
+
+
+def _advance(machine: TuringMachine, cfg: Configuration,
+             bounds: tuple[int, int] | None) -> bool:
+    """One step of ``cfg`` in place (what :func:`step` computes); False if it is halted."""
+    tr = machine.transition(cfg.state, cfg.tape.get(cfg.head, 0))
+    if tr is None:
+        return False
+    dr, dc = tr.move.value
+    head = (cfg.head[0] + dr, cfg.head[1] + dc)
+    if bounds is not None and not (0 <= head[0] < bounds[0] and 0 <= head[1] < bounds[1]):
+        raise HeadLeftGrid(  # before any change: cfg stays the last valid configuration
+            f"step {cfg.steps + 1}: head moved {tr.move.name} from {cfg.head} "
+            f"outside the {bounds[0]}x{bounds[1]} grid"
+        )
+    if tr.write:
+        cfg.tape[cfg.head] = tr.write
+    else:
+        cfg.tape.pop(cfg.head, None)
+    cfg.head, cfg.state, cfg.steps = head, tr.next_state, cfg.steps + 1
+    return True
+
+
+MAX_TAPE_CELLS = 4_000_000
+""":func:`run` stops with :class:`TapeBudgetExceeded` once the tape holds this many non-blank
+cells (a sparse grid tape costs about 220 bytes a cell: 0.9 GB)."""
+PROGRESS_EVERY = 1 << 20
+""":func:`run` calls ``on_progress`` every this many steps."""
+
+
+class TapeBudgetExceeded(RuntimeError):
+    """A reference run's tape would outgrow :data:`MAX_TAPE_CELLS`."""
 
 
 def run(
@@ -211,10 +247,27 @@ def run(
     max_steps: int,
     config: Configuration | None = None,
     bounds: tuple[int, int] | None = None,
+    on_progress: Callable[[int], None] | None = None,
 ) -> Configuration:
-    """Run until halting or ``max_steps`` steps; return the last configuration."""
-    last = None
-    for cfg in trace(machine, max_steps, config, bounds):
-        last = cfg
-    assert last is not None
-    return last
+    """Run until halting or ``max_steps`` steps; return the last configuration.
+
+    Linear in the number of steps (the tape is updated in place). ``on_progress(steps)`` is
+    called every :data:`PROGRESS_EVERY` steps (e.g. for a progress bar; Ctrl-C stops the run
+    between two steps). Raises :class:`TapeBudgetExceeded` if the tape would hold more than
+    :data:`MAX_TAPE_CELLS` non-blank cells.
+    """
+    cfg = Configuration() if config is None else config.copy()
+    while cfg.steps < max_steps:
+        chunk = min(max_steps, cfg.steps + PROGRESS_EVERY)
+        while cfg.steps < chunk and _advance(machine, cfg, bounds):
+            pass
+        if len(cfg.tape) > MAX_TAPE_CELLS:
+            raise TapeBudgetExceeded(
+                f"after {cfg.steps:,} steps the tape holds {len(cfg.tape):,} non-blank cells, "
+                f"more than the reference simulator's limit of {MAX_TAPE_CELLS:,}"
+            )
+        if on_progress is not None:
+            on_progress(cfg.steps)
+        if cfg.steps < chunk:  # halted
+            break
+    return cfg

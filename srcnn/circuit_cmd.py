@@ -7,28 +7,27 @@ With ``--inputs`` (all input wires in wire order, as a 0/1 string) it prints the
 output order) computed by the chosen engine; ``--json`` prints ``{"outputs", "gates", "depth",
 "grid", "layers"}``. Without ``--inputs`` it checks every input assignment (at most 20 inputs,
 and at most :data:`MAX_CELL_UPDATES` network cell updates in all) on both engines and exits 1
-on any disagreement. Bad input is one line ``srcnn circuit: error: ...`` on stderr, exit 2.
+on any disagreement. A network run whose size is over budget is refused before the layout is
+computed (from a lower bound), and again exactly after it; long layouts and runs show a
+progress bar on a terminal. Bad input is one line ``srcnn circuit: error: ...``, exit 2.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import sys
-from pathlib import Path
 
-EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+from simulators.inputs import printable, shown, source_label
+from srcnn.common import EXIT_FAIL, EXIT_OK, UsageError, progress_bar
 
 MAX_CHECK_INPUTS = 20
 """The exhaustive check enumerates 2**n assignments; refuse circuits with more inputs."""
 MAX_CELL_UPDATES = 4 * 10**9
-"""Refuse exhaustive checks whose network work (assignments x cells x layers) exceeds this."""
+"""Refuse network runs (all assignments, or one) whose work (cells x layers) exceeds this."""
 BATCH = 4096
 """Assignments run through the network per batch in the exhaustive check."""
-
-
-class _Usage(Exception):
-    """Bad input: reported as one line on stderr with exit code 2."""
+PROGRESS_MIN_WORK = 10**7
+"""Show progress bars for layouts and runs of at least this many cell updates."""
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -52,39 +51,29 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     p.add_argument("--dtype", choices=("float32", "float64"), default="float32",
                    help="floating-point type of the rcnn engine (default float32)")
     p.add_argument("--format", choices=("bristol", "aiger"),
-                   help="file format (default: detected from the content)")
+                   help="file format (default: from the suffix .aag/.bristol, else the content)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=run)
     return p
 
 
 def _load(path: str, fmt: str | None):
-    from simulators.aiger import parse_aiger
-    from simulators.bristol import parse_bristol
+    from simulators.circuit_files import load_circuit
     from simulators.circuits import CircuitError
 
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise _Usage(f"cannot read {path}: not a text file (binary AIGER is not supported; "
-                     "use the ASCII 'aag' format)") from None
-    except OSError as e:
-        raise _Usage(f"cannot read {path}: {e.strerror or e}") from None
-    if fmt is None:
-        first = text.split(None, 1)[0] if text.strip() else ""
-        fmt = "aiger" if first in ("aag", "aig") else "bristol"
-    try:
-        return parse_aiger(text, path) if fmt == "aiger" else parse_bristol(text, path)
+        return load_circuit(path, fmt)[0]
     except CircuitError as e:
-        raise _Usage(f"{fmt} parse error: {e}") from None
+        raise UsageError(str(e)) from None
 
 
 def _bits(text: str, n: int) -> list[int]:
     if any(ch not in "01" for ch in text):
         bad = next(ch for ch in text if ch not in "01")
-        raise _Usage(f"--inputs must be a string of 0 and 1, got {bad!r} in {text!r}")
+        raise UsageError(f"--inputs must be a string of 0 and 1, got {shown(bad)} in "
+                         f"{shown(text)}")
     if len(text) != n:
-        raise _Usage(f"--inputs has {len(text)} bits but the circuit has {n} inputs")
+        raise UsageError(f"--inputs has {len(text)} bits but the circuit has {n} inputs")
     return [int(ch) for ch in text]
 
 
@@ -96,22 +85,74 @@ def _shape(compiled) -> dict:
             "layers": compiled.layers}
 
 
-def _evaluate_one(args: argparse.Namespace, circuit, compiled) -> int:
+def _budget(label: str, runs: int, per_run: int, exact: bool) -> None:
+    """Refuse ``runs`` network runs of ``per_run`` cell updates each (``exact``: the
+    compiled size; else a lower bound from the schedule) beyond :data:`MAX_CELL_UPDATES`."""
+    work = runs * per_run
+    if work > MAX_CELL_UPDATES:
+        what = f"all {runs:,} assignments" if runs > 1 else "this input"
+        raise UsageError(f"{label}: evaluating {what} through the network needs "
+                         f"{'' if exact else 'at least '}{work:,} cell updates (limit "
+                         f"{MAX_CELL_UPDATES:,}); use --engine reference"
+                         + ("" if runs == 1 else " with --inputs BITS"))
+
+
+def _compile(circuit, runs: int, label: str):
+    """The compiled circuit, refused up front when ``runs`` network runs are over budget."""
+    from constructions.circuit import CompileError, cell_updates_lower_bound, compile_circuit
+
+    lower = cell_updates_lower_bound(circuit)
+    _budget(label, runs, lower, exact=False)
+    bar = progress_bar(None, "layout", "stage") if lower >= PROGRESS_MIN_WORK else None
+
+    def on_stage(k: int, stages: int) -> None:
+        if bar is not None:
+            bar.total = stages
+            bar.update(1)
+
+    try:
+        compiled = compile_circuit(circuit, on_stage)
+    except CompileError as e:
+        raise UsageError(f"{label}: {e}") from None
+    finally:
+        if bar is not None:
+            bar.close()
+    _budget(label, runs, compiled.metadata()["cell_updates"], exact=True)
+    return compiled
+
+
+def _layer_bar(compiled, runs: int):
+    """A progress bar over the layers of ``runs`` network runs (None if short or no tty)."""
+    if runs * compiled.metadata()["cell_updates"] < PROGRESS_MIN_WORK:
+        return None
+    batches = -(-runs // BATCH)
+    return progress_bar(batches * compiled.layers, "network", "layer")
+
+
+def _evaluate_one(args: argparse.Namespace, circuit) -> int:
     from constructions.circuit import run_circuit
     from simulators.circuits import evaluate
 
     bits = _bits(args.inputs, circuit.n_inputs)
+    # the reference engine still reports the compiled shape (grid, layers), but runs nothing
+    compiled = _compile(circuit, 1 if args.engine == "rcnn" else 0, source_label(args.file))
     if args.engine == "reference":
         outputs = evaluate(circuit, bits)
     else:
-        outputs = run_circuit(compiled, bits, engine=args.dtype)
+        bar = _layer_bar(compiled, 1)
+        try:
+            outputs = run_circuit(compiled, bits, engine=args.dtype,
+                                  on_layer=None if bar is None else lambda: bar.update(1))
+        finally:
+            if bar is not None:
+                bar.close()
     text = "".join(str(b) for b in outputs)
+    shape = _shape(compiled)
     if args.json:
-        print(json.dumps({"outputs": text, **_shape(compiled)}))
+        print(json.dumps({"outputs": text, **shape}))
     else:
-        shape = _shape(compiled)
-        print(f"circuit  {args.file}  ({circuit.n_inputs} inputs, {circuit.n_outputs} outputs, "
-              f"{shape['gates']} gates, depth {shape['depth']})")
+        print(f"circuit  {printable(args.file)}  ({circuit.n_inputs} inputs, "
+              f"{circuit.n_outputs} outputs, {shape['gates']} gates, depth {shape['depth']})")
         print(f"engine   {args.engine}" + ("" if args.engine == "reference"
                                            else f" ({args.dtype})"))
         print(f"grid     {shape['grid'][0]} x {shape['grid'][1]}, {shape['layers']} layers")
@@ -120,7 +161,7 @@ def _evaluate_one(args: argparse.Namespace, circuit, compiled) -> int:
     return EXIT_OK
 
 
-def _check_all(args: argparse.Namespace, circuit, compiled) -> int:
+def _check_all(args: argparse.Namespace, circuit) -> int:
     import numpy as np
 
     from constructions.circuit import run_circuit_batch
@@ -128,26 +169,30 @@ def _check_all(args: argparse.Namespace, circuit, compiled) -> int:
 
     n = circuit.n_inputs
     if n > MAX_CHECK_INPUTS:
-        raise _Usage(f"the circuit has {n} inputs; checking every assignment is limited to "
-                     f"{MAX_CHECK_INPUTS} inputs (give --inputs BITS to evaluate one)")
+        raise UsageError(f"{source_label(args.file)}: the circuit has {n} inputs; checking "
+                         f"every assignment is limited to {MAX_CHECK_INPUTS} inputs (give "
+                         "--inputs BITS to evaluate one)")
     total = 1 << n
-    work = total * compiled.metadata()["cell_updates"]
-    if work > MAX_CELL_UPDATES:
-        raise _Usage(f"checking all {total:,} assignments needs {work:,} network cell updates "
-                     f"(limit {MAX_CELL_UPDATES:,}); give --inputs BITS to evaluate one")
+    compiled = _compile(circuit, total, source_label(args.file))
     want = evaluate_all(circuit)
     index = np.arange(total, dtype=np.int64)
     agree = 0
     first_bad: str | None = None
-    for start in range(0, total, BATCH):
-        a = index[start:start + BATCH]
-        bits = ((a[:, None] >> np.arange(n)[None, :]) & 1).astype(np.int64)
-        got = run_circuit_batch(compiled, bits, engine=args.dtype)
-        same = (got == want[start:start + BATCH]).all(axis=1)
-        agree += int(same.sum())
-        if first_bad is None and not same.all():
-            row = int(np.flatnonzero(~same)[0])
-            first_bad = "".join(str(int(b)) for b in bits[row])
+    bar = _layer_bar(compiled, total)
+    try:
+        for start in range(0, total, BATCH):
+            a = index[start:start + BATCH]
+            bits = ((a[:, None] >> np.arange(n)[None, :]) & 1).astype(np.int64)
+            got = run_circuit_batch(compiled, bits, engine=args.dtype,
+                                    on_layer=None if bar is None else lambda: bar.update(1))
+            same = (got == want[start:start + BATCH]).all(axis=1)
+            agree += int(same.sum())
+            if first_bad is None and not same.all():
+                row = int(np.flatnonzero(~same)[0])
+                first_bad = "".join(str(int(b)) for b in bits[row])
+    finally:
+        if bar is not None:
+            bar.close()
     ok = agree == total
     if args.json:
         print(json.dumps({"assignments": total, "agree": agree, "disagree": total - agree,
@@ -155,7 +200,7 @@ def _check_all(args: argparse.Namespace, circuit, compiled) -> int:
                           **_shape(compiled)}))
     else:
         shape = _shape(compiled)
-        print(f"circuit  {args.file}  ({n} inputs, {circuit.n_outputs} outputs, "
+        print(f"circuit  {printable(args.file)}  ({n} inputs, {circuit.n_outputs} outputs, "
               f"{shape['gates']} gates, depth {shape['depth']})")
         print(f"grid     {shape['grid'][0]} x {shape['grid'][1]}, {shape['layers']} layers")
         print(f"checked  {total} assignments: reference vs rcnn ({args.dtype})")
@@ -167,20 +212,10 @@ def _check_all(args: argparse.Namespace, circuit, compiled) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run ``srcnn circuit``; returns the exit code (0 ok, 1 disagreement, 2 bad input)."""
-    from constructions.circuit import CompileError, compile_circuit
-
-    try:
-        circuit = _load(args.file, args.format)
-        if args.inputs is not None:
-            _bits(args.inputs, circuit.n_inputs)  # report bad bits before compiling
-        try:
-            compiled = compile_circuit(circuit)
-        except CompileError as e:
-            raise _Usage(str(e)) from None
-        if args.inputs is not None:
-            return _evaluate_one(args, circuit, compiled)
-        return _check_all(args, circuit, compiled)
-    except _Usage as e:
-        print(f"srcnn circuit: error: {e}", file=sys.stderr)
-        return EXIT_USAGE
+    """Run ``srcnn circuit``; returns the exit code (0 ok, 1 disagreement); bad input raises
+    :class:`UsageError` (exit 2)."""
+    circuit = _load(args.file, args.format)
+    if args.inputs is not None:
+        _bits(args.inputs, circuit.n_inputs)  # report bad bits before compiling
+        return _evaluate_one(args, circuit)
+    return _check_all(args, circuit)

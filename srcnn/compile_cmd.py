@@ -6,9 +6,16 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 
-from srcnn.common import EXIT_OK, UsageError, compile_learner_arg, load_machine_arg
+from simulators.inputs import printable
+from srcnn.common import (
+    EXIT_OK,
+    UsageError,
+    compile_learner_arg,
+    load_machine_arg,
+    naming,
+    output_file,
+)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -21,13 +28,14 @@ def run(args: argparse.Namespace) -> int:
         ctm = compile_tm(machine)
         ctm.check_dtype(args.dtype)
     except CompileError as e:
-        raise UsageError(str(e)) from None
+        raise UsageError(naming(args.machine, e)) from None
     meta = ctm.metadata()
     write_compiled(ctm, args)
     if args.json:
         print(json.dumps(meta))
     else:
-        print(f"compiled {machine.name or args.machine}: s={meta['s']}, k={meta['k']}")
+        print(f"compiled {printable(machine.name or args.machine)}: s={meta['s']}, "
+              f"k={meta['k']}")
         print("  encoding     code = " + " + ".join(
             f"{f['scale']}*{f['field']}" for f in meta["encoding"]) + f"  ({meta['codes']} codes)")
         print(f"  patch net    9 -> {meta['hidden'][0]} -> {meta['hidden'][1]} -> 1 (two ReLUs)")
@@ -37,13 +45,16 @@ def run(args: argparse.Namespace) -> int:
         print(f"  bits needed  {meta['bits_needed']}  "
               f"(exact in: {', '.join(meta['exact_dtypes'])})")
         if args.output:
-            print(f"  wrote        {args.output} ({output_format(args)}, {args.dtype})")
+            print(f"  wrote        {printable(str(args.output))} ({output_format(args)}, "
+                  f"{args.dtype})")
     return EXIT_OK
 
 
 def write_compiled(compiled, args: argparse.Namespace) -> None:
     """With ``-o``, write the weights and metadata as safetensors, or with ``--format onnx``
     the whole network as ONNX (one-line error on I/O)."""
+    from safetensors import SafetensorError
+
     from constructions.export import save_compiled
 
     if not args.output:
@@ -56,8 +67,9 @@ def write_compiled(compiled, args: argparse.Namespace) -> None:
 
             write_atomically(args.output, lambda tmp: save_compiled(
                 compiled, tmp, args.dtype, source=args.machine))
-    except OSError as e:
-        raise UsageError(f"cannot write {args.output}: {e.strerror or e}") from None
+    except (OSError, SafetensorError) as e:  # checked writable first; a full disk lands here
+        reason = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
+        raise UsageError(f"cannot write {printable(str(args.output))}: {reason}") from None
 
 
 def output_format(args: argparse.Namespace) -> str:
@@ -88,13 +100,13 @@ def _compile_learner(args: argparse.Namespace) -> int:
     try:
         learner.check_dtype(args.dtype)
     except CompileError as e:
-        raise UsageError(str(e)) from None
+        raise UsageError(naming(args.machine, e)) from None
     meta = learner.metadata()
     write_compiled(learner, args)
     if args.json:
         print(json.dumps(meta))
         return EXIT_OK
-    print(f"compiled learner {meta['learner']}: s={meta['s']}, k={meta['k']}, "
+    print(f"compiled learner {printable(meta['learner'])}: s={meta['s']}, k={meta['k']}, "
           f"{meta['transitions']} transitions, {meta['work_columns']} work column(s)")
     print(f"  patch net    9 -> {meta['hidden'][0]} -> {meta['hidden'][1]} -> 1 (two ReLUs)")
     print(f"  head         1 -> {meta['d_head']} -> 1")
@@ -103,7 +115,8 @@ def _compile_learner(args: argparse.Namespace) -> int:
     if learner.bound is not None:
         print(f"  depth        L = 1 + t(m, d), e.g. L = {learner.layers(8, 6)} at m = 8, d = 6")
     if args.output:
-        print(f"  wrote        {args.output} ({output_format(args)}, {args.dtype})")
+            print(f"  wrote        {printable(str(args.output))} ({output_format(args)}, "
+                  f"{args.dtype})")
     return EXIT_OK
 
 
@@ -118,9 +131,9 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         ),
     )
     p.add_argument("machine", help="bbchallenge string, machine file, or built-in name")
-    p.add_argument("-o", "--output", type=Path,
+    p.add_argument("-o", "--output", type=output_file,
                    help="file to write: safetensors (default) or ONNX (--format onnx, or a "
-                        ".onnx name)")
+                        ".onnx name); checked writable before compiling")
     p.add_argument("--format", choices=("safetensors", "onnx"),
                    help="safetensors: the shared weights and the metadata; onnx: the whole "
                         "Definition-5 network (memory layer for learners, the layers as a "

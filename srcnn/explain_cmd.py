@@ -19,7 +19,13 @@ import json
 from importlib import resources
 from pathlib import Path
 
-from srcnn.common import EXIT_OK, UsageError, compile_learner_arg, load_machine_arg
+from srcnn.common import (
+    EXIT_OK,
+    UsageError,
+    compile_learner_arg,
+    load_machine_arg,
+    output_file,
+)
 
 DEFAULT_HTML_STEPS = 1000
 """Machine steps the page embeds unless --steps says otherwise (runs stop at the halt)."""
@@ -53,7 +59,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                    help="MACHINE is a learner machine file (.tm); library names need no flag")
     p.add_argument("--json", action="store_true",
                    help="print the explanation as one JSON object (every code, every unit)")
-    p.add_argument("--html", type=Path, metavar="OUT.html",
+    p.add_argument("--html", type=output_file, metavar="OUT.html",
                    help="write the interactive explorer page here")
     p.add_argument("--steps", type=int, default=None, metavar="N",
                    help=f"machine steps shown on the page (default: to the halt, at most "

@@ -12,7 +12,9 @@ import argparse
 import sys
 from pathlib import Path
 
-EXIT_OK, EXIT_USAGE = 0, 2
+from simulators.inputs import printable, shown
+from srcnn.common import EXIT_OK, UsageError, output_dir
+
 DEFAULT_OUT = Path("figures/out")
 QUICK_MINUTES = 5
 """Wall time of ``srcnn figures --quick`` (all figures, nothing saved to reuse) on an idle
@@ -47,8 +49,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
                            f"({', '.join(SLOW_FIGURES)}); the others take seconds")
     mode.add_argument("--full", action="store_true",
                       help="larger sweeps (precision to s = 64, bigger built modules)")
-    p.add_argument("--out", type=Path, default=DEFAULT_OUT, metavar="DIR",
-                   help=f"output directory (default {DEFAULT_OUT})")
+    p.add_argument("--out", type=output_dir, default=DEFAULT_OUT, metavar="DIR",
+                   help=f"output directory, created if missing (default {DEFAULT_OUT}; "
+                        "checked writable before any figure is computed)")
     p.add_argument("--seed", type=int, default=0, help="seed of every random choice (default 0)")
     p.add_argument("--only", nargs="+", metavar="NAME",
                    help=f"build only these figures ({', '.join(FIGURES)})")
@@ -65,7 +68,7 @@ def _progress(line: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run ``srcnn figures``; returns the exit code (0 ok, 2 bad input)."""
+    """Run ``srcnn figures``; returns 0; bad input raises :class:`UsageError` (exit 2)."""
     from figures.build import FIGURES, build_all
 
     only = args.only
@@ -73,9 +76,8 @@ def run(args: argparse.Namespace) -> int:
         unknown = [n.removeprefix("fig_") for n in only
                    if n.removeprefix("fig_") not in FIGURES]
         if unknown:
-            print(f"srcnn figures: error: unknown figure {unknown[0]!r}; choose from "
-                  f"{', '.join(FIGURES)}", file=sys.stderr)
-            return EXIT_USAGE
+            raise UsageError(f"unknown figure {shown(unknown[0])}; choose from "
+                             f"{', '.join(FIGURES)}")
         only = [n.removeprefix("fig_") for n in only]
     if args.train is not None:
         from figures.build import TAKES_TRAIN
@@ -83,26 +85,18 @@ def run(args: argparse.Namespace) -> int:
 
         chosen = only if only is not None else list(FIGURES)
         if any(n not in TAKES_TRAIN for n in chosen):
-            print(f"srcnn figures: error: --train draws the {', '.join(TAKES_TRAIN)} figure "
-                  f"from your data; use it with --only {' '.join(TAKES_TRAIN)}",
-                  file=sys.stderr)
-            return EXIT_USAGE
+            raise UsageError(f"--train draws the {', '.join(TAKES_TRAIN)} figure from your "
+                             f"data; use it with --only {' '.join(TAKES_TRAIN)}")
         try:
             read_train(args.train)
         except DatasetError as e:
-            print(f"srcnn figures: error: {e}", file=sys.stderr)
-            return EXIT_USAGE
-    if args.out.exists() and not args.out.is_dir():
-        print(f"srcnn figures: error: --out {args.out} exists and is not a directory",
-              file=sys.stderr)
-        return EXIT_USAGE
+            raise UsageError(str(e)) from None
     try:
         paths = build_all(args.out, quick=not args.full, seed=args.seed, only=only,
                           progress=_progress, train=args.train)
-    except OSError as e:
-        print(f"srcnn figures: error: cannot write to {args.out}: {e.strerror or e}",
-              file=sys.stderr)
-        return EXIT_USAGE
+    except OSError as e:  # the directory was checked; a full disk or a race still lands here
+        raise UsageError(f"cannot write to {printable(str(args.out))}: "
+                         f"{e.strerror or e}") from None
     for path in paths:
-        print(path)
+        print(printable(str(path)))
     return EXIT_OK

@@ -19,17 +19,22 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 
-EXIT_OK, EXIT_USAGE = 0, 2
+from simulators.inputs import printable, shown, source_label
+from srcnn.common import (
+    EXIT_OK,
+    UsageError,
+    is_file,
+    output_file,
+    progress_bar,
+    step_count,
+)
 
 MAX_CELL_UPDATES = 2 * 10**9
 """Refuse runs whose network work (cells x layers, over memorisation and test passes)
 exceeds this, before anything is allocated."""
-
-
-class _Usage(Exception):
-    """Bad input: one line on stderr, exit code 2."""
+MAX_WORK_COLUMNS = 1024
+"""``--work-columns`` at most this (the tape has ``d + 1 + l`` columns)."""
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -62,7 +67,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
                         "reference")
     p.add_argument("--dtype", choices=("float32", "float64"), default="float32",
                    help="floating-point type of the rcnn engine (default float32)")
-    p.add_argument("--steps", type=int, metavar="T",
+    p.add_argument("--steps", type=step_count, metavar="T",
                    help="machine steps to allow, L = 1 + T (default: the library learner's "
                         "proven bound t(m, d); required for machine files)")
     p.add_argument("--work-columns", type=int, default=None, metavar="l",
@@ -79,7 +84,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
                    help="layers to show, comma-separated, L = the last (default 0,1,L)")
     t.add_argument("--trace-point", type=int, default=1, metavar="K",
                    help="the test point whose grids are shown (1-based, default 1)")
-    t.add_argument("--trace-out", type=Path, metavar="FILE.png",
+    t.add_argument("--trace-out", type=output_file, metavar="FILE.png",
                    help="also draw W after every SGD step as an image (.png or .pdf)")
     p.set_defaults(func=run)
     return p
@@ -97,31 +102,33 @@ def _compile(args: argparse.Namespace):
     name = args.learner
     if name in LIBRARY_LEARNERS:
         if args.work_columns is not None:
-            raise _Usage("--work-columns applies to machine files only")
+            raise UsageError("--work-columns applies to machine files only")
         return compile_library_learner(name), True
-    path = Path(name)
-    if not path.is_file():
-        raise _Usage(f"unknown learner {name!r}: not a library learner "
-                     f"({', '.join(LIBRARY_LEARNERS)}) and no such file")
+    if not is_file(name):
+        raise UsageError(f"unknown learner {shown(name)}: not a library learner "
+                         f"({', '.join(LIBRARY_LEARNERS)}) and no such file")
     l = 1 if args.work_columns is None else args.work_columns  # noqa: E741
-    if l < 1:
-        raise _Usage(f"--work-columns must be >= 1, got {l}")
+    if not 1 <= l <= MAX_WORK_COLUMNS:
+        raise UsageError(f"--work-columns must be between 1 and {MAX_WORK_COLUMNS}, got {l}")
     try:
-        return compile_learner_file(path, l), False
+        return compile_learner_file(name, l), False
     except (AssemblyError, LearnerTapeError, LearnerError, ValueError) as e:
-        raise _Usage(f"{path}: {e}") from None
+        raise UsageError(_about(name, str(e))) from None
 
 
 def _progress(total: int, desc: str):
-    if not sys.stderr.isatty() or total <= 1:
+    if total <= 1:
         return None
-    from tqdm import tqdm
-
-    return tqdm(total=total, desc=desc, unit="pt" if desc == "evaluate" else "step",
-                file=sys.stderr, leave=False)
+    return progress_bar(total, desc, "pt" if desc in ("evaluate", "reference") else "step")
 
 
-def _reference(learner, library: bool, X, y, tests, steps: int | None):
+def _about(spec: str, message: str) -> str:
+    """``message`` starting with the learner argument it is about."""
+    label = source_label(spec)
+    return message if message.startswith(label) else f"{label}: {message}"
+
+
+def _reference(learner, library: bool, X, y, tests, steps: int | None, spec: str):
     import numpy as np
 
     from simulators.learner_tape import LearnerTapeError, run_learner
@@ -131,21 +138,20 @@ def _reference(learner, library: bool, X, y, tests, steps: int | None):
     if library:
         return np.asarray(predict(learner.name, X, y, tests), dtype=np.int64)
     out = []
-    for i, x in enumerate(tests):
-        try:
-            run = run_learner(learner.machine, X, y, x, l=learner.l, max_steps=steps)
-        except (LearnerTapeError, HeadLeftGrid) as e:
-            raise _Usage(f"test point {i + 1}: {e}") from None
-        out.append(run.prediction)
-    return np.asarray(out, dtype=np.int64)
-
-
-def run(args: argparse.Namespace) -> int:
+    bar = _progress(len(tests), "reference")
     try:
-        return _run(args)
-    except _Usage as e:
-        print(f"srcnn learn: error: {e}", file=sys.stderr)
-        return EXIT_USAGE
+        for i, x in enumerate(tests):
+            try:
+                run = run_learner(learner.machine, X, y, x, l=learner.l, max_steps=steps)
+            except (LearnerTapeError, HeadLeftGrid) as e:
+                raise UsageError(_about(spec, f"test point {i + 1}: {e}")) from None
+            out.append(run.prediction)
+            if bar is not None:
+                bar.update(1)
+    finally:
+        if bar is not None:
+            bar.close()
+    return np.asarray(out, dtype=np.int64)
 
 
 def _trace(args: argparse.Namespace, learner, X, y, tests, result, Ws, outputs,
@@ -158,14 +164,15 @@ def _trace(args: argparse.Namespace, learner, X, y, tests, result, Ws, outputs,
             write_trace_image(args.trace_out, learner.name, X, y, result, Ws, outputs,
                               str(args.train))
         except (OSError, ValueError) as e:
-            raise _Usage(f"cannot write {args.trace_out}: {getattr(e, 'strerror', None) or e}") \
-                from None
-        print(f"srcnn learn: wrote {args.trace_out}", file=sys.stderr)
+            reason = getattr(e, "strerror", None) or e
+            raise UsageError(f"cannot write {source_label(args.trace_out)}: {reason}") from None
+        print(f"srcnn learn: wrote {printable(str(args.trace_out))}", file=sys.stderr)
     return build_trace(learner, X, y, tests, result, Ws, outputs, trace_layers,
                        args.trace_point)
 
 
-def _run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> int:
+    """Run ``srcnn learn``; returns 0, bad input raises :class:`UsageError` (exit 2)."""
     import torch
 
     from constructions.learner import MAX_LAYERS, LearnerError, learn
@@ -174,14 +181,14 @@ def _run(args: argparse.Namespace) -> int:
     try:
         X, y, tests = read_train_test(args.train, args.test)
     except DatasetError as e:
-        raise _Usage(str(e)) from None
+        raise UsageError(str(e)) from None
     m, d = X.shape
     if args.steps is not None and args.steps < 0:
-        raise _Usage(f"--steps must be >= 0, got {args.steps}")
+        raise UsageError(f"--steps must be >= 0, got {args.steps}")
     learner, library = _compile(args)
     if args.steps is None and not library:
-        raise _Usage(f"learner machine file {args.learner} has no proven time bound: give "
-                     f"--steps T (the network gets L = 1 + T layers)")
+        raise UsageError(f"learner machine file {source_label(args.learner)} has no proven "
+                         "time bound: give --steps T (the network gets L = 1 + T layers)")
     layers = learner.layers(m, d, args.steps)
     if args.engine == "events":
         from constructions.events_learn import check_work
@@ -189,32 +196,34 @@ def _run(args: argparse.Namespace) -> int:
         try:
             check_work(learner, m, d, len(tests), layers)
         except LearnerError as e:
-            raise _Usage(str(e)) from None
+            raise UsageError(_about(args.learner, str(e))) from None
     elif layers > MAX_LAYERS:
-        raise _Usage(f"depth L = {layers:,} for m = {m}, d = {d} exceeds the limit "
-                     f"{MAX_LAYERS:,}")
+        raise UsageError(_about(args.learner, f"depth L = {layers:,} for m = {m}, d = {d} "
+                                              f"exceeds the limit {MAX_LAYERS:,}"))
     rows, cols = m + 1, d + 1 + learner.l
     work = layers * rows * cols * (4 * (m + 1) + len(tests))
     if args.engine == "rcnn" and work > MAX_CELL_UPDATES:
-        raise _Usage(f"this run needs about {work:,} network cell updates (L = {layers:,} "
-                     f"layers on a {rows} x {cols} grid, {m + 1} SGD steps and {len(tests)} "
-                     f"test points); the limit is {MAX_CELL_UPDATES:,}")
+        raise UsageError(_about(args.learner, f"this run needs about {work:,} network cell "
+                                              f"updates (L = {layers:,} layers on a {rows} x "
+                                              f"{cols} grid, {m + 1} SGD steps and "
+                                              f"{len(tests)} test points); the limit is "
+                                              f"{MAX_CELL_UPDATES:,}"))
     tracing = args.trace or args.trace_out is not None
     if tracing:
         from srcnn.learn_trace import TraceError, parse_layers
 
         if args.engine != "rcnn":
-            raise _Usage("--trace and --trace-out show the network: use --engine rcnn")
+            raise UsageError("--trace and --trace-out show the network: use --engine rcnn")
         if not 1 <= args.trace_point <= len(tests):
-            raise _Usage(f"--trace-point {args.trace_point} is not a test point of "
+            raise UsageError(f"--trace-point {args.trace_point} is not a test point of "
                          f"{args.test} (it has {len(tests)})")
         try:
             trace_layers = parse_layers(args.trace_layers, layers)
         except TraceError as e:
-            raise _Usage(str(e)) from None
+            raise UsageError(str(e)) from None
     trace = None
     if args.engine == "reference":
-        predictions = _reference(learner, library, X, y, tests, args.steps)
+        predictions = _reference(learner, library, X, y, tests, args.steps, args.learner)
     else:
         dtype = {"float32": torch.float32, "float64": torch.float64}[args.dtype]
         if args.engine == "events":
@@ -246,11 +255,11 @@ def _run(args: argparse.Namespace) -> int:
                 result = learn(learner, X, y, tests, dtype, steps=args.steps,
                                on_step=on_step, on_batch=on_batch, engine=engine)
         except LearnerError as e:
-            raise _Usage(str(e)) from None
+            raise UsageError(_about(args.learner, str(e))) from None
         except RuntimeError as e:  # constructions.events.EventsError
             if type(e).__name__ != "EventsError":
                 raise
-            raise _Usage(str(e)) from None
+            raise UsageError(_about(args.learner, str(e))) from None
         finally:
             for bar in (bar_m, bar_t):
                 if bar is not None:
@@ -275,7 +284,7 @@ def _run(args: argparse.Namespace) -> int:
 
             print(trace_text(trace, d, tests))
             print()
-        print(f"learner  {learner.name}  (engine {args.engine}"
+        print(f"learner  {printable(learner.name)}  (engine {args.engine}"
               + (f", {args.dtype})" if args.engine != "reference" else ")"), file=sys.stderr)
         print(f"data     m = {m} examples, d = {d} features, {len(tests)} test points",
               file=sys.stderr)

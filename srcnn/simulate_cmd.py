@@ -6,78 +6,131 @@
 Every engine is one entry of :data:`ENGINES`: a function ``(machine, steps, dtype, on_step)
 -> final Configuration``. ``on_step`` (or ``None``) sees every configuration from the start
 to the end, in order, so ``--show`` and step-by-step comparisons work the same for every
-engine. A new executor is a new entry here, and nothing else in this file changes.
+engine; it must not keep the configuration it is given (an engine may advance one object in
+place), and copies it to keep it. A new executor is a new entry here, and nothing else in
+this file changes. A per-step printer (such as ``--show``'s :class:`SpaceTime`) is a callable
+on that same path: it prints each line as the step arrives, so nothing is held in memory.
+Engines honour their budgets (a one-line refusal, exit 2) and show a progress bar on a
+terminal for long runs; Ctrl-C stops them (exit 130).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import sys
 from collections.abc import Callable
 
-from srcnn.common import EXIT_OK, UsageError, load_machine_arg, step_count
+from simulators.inputs import printable
+from srcnn.common import EXIT_OK, UsageError, load_machine_arg, progress_bar, step_count
 
 MAX_RCNN_STEPS = 10**6
 """Refuse network runs of more steps than this before starting."""
 MAX_RCNN_CELL_UPDATES = 2 * 10**9
 """Stop network runs whose work (grid cells x layers) would exceed this (minutes of CPU)."""
+MAX_EXACT_STEPS = 10**5
+"""Refuse exact-arithmetic runs of more steps than this before starting."""
+MAX_EXACT_CELL_UPDATES = 3 * 10**6
+"""Stop exact-arithmetic runs whose work would exceed this (about a minute: exact rational
+arithmetic evaluates some 10^4-10^5 cells a second)."""
+MAX_SHOW_CELLS = 10**6
+"""``--show`` prints at most this many cells (lines x width of the diagram, about 3 MB)."""
+PROGRESS_MIN_STEPS = 1 << 22
+"""Reference runs of at least this many steps show a progress bar (on a terminal)."""
 
 Engine = Callable[..., object]
 
 
-def _rcnn_budget(steps: int) -> None:
-    if steps > MAX_RCNN_STEPS:
+def _budget(steps: int, limit: int, what: str, alternative: str) -> None:
+    if steps > limit:
         side = 2 * steps + 1
         raise UsageError(
-            f"--steps {steps:,} through the network is beyond the limit of {MAX_RCNN_STEPS:,} "
+            f"--steps {steps:,} {what} is beyond the limit of {limit:,} "
             f"(a 1-D run may need a {side:,}-cell grid for {steps:,} layers, up to "
-            f"{side * steps:,} cell updates); use --engine reference or fewer steps"
+            f"{side * steps:,} cell updates); {alternative}"
         )
 
 
-def _compiled(machine, dtype: str):
+def _compiled(machine, dtype: str, engine: str):
     from constructions.tm import CompileError, compile_tm
 
     try:
         ctm = compile_tm(machine)
         ctm.check_dtype(dtype)
     except CompileError as e:
-        raise UsageError(str(e)) from None
+        raise UsageError(f"--engine {engine}: {e}") from None
     return ctm
 
 
+def _tape_budget(run: Callable[[], object]):
+    """``run()``, with the reference tape budget turned into a one-line refusal."""
+    from simulators.turing import TapeBudgetExceeded
+
+    try:
+        return run()
+    except TapeBudgetExceeded as e:
+        raise UsageError(f"--engine reference: {e}") from None
+
+
 def run_reference(machine, steps: int, dtype: str, on_step=None):
-    """The reference simulators (plain Python; the fast 1-D runner when nothing is shown)."""
-    from simulators.turing import trace
+    """The reference simulators (plain Python, linear time; the fast 1-D runner when nothing
+    is shown). With ``on_step`` the configuration is one object advanced in place."""
+    from simulators.turing import run, walk
 
     if on_step is not None:
-        final = None
-        for cfg in trace(machine, steps):
-            on_step(cfg)
-            final = cfg
-        return final
-    if machine.is_one_dimensional:
-        from simulators.fast import run_fast
+        def shown():
+            final = None
+            for cfg in walk(machine, steps):
+                on_step(cfg)
+                final = cfg
+            return final
+        return _tape_budget(shown)
+    bar = progress_bar(steps, "reference", "step") if steps >= PROGRESS_MIN_STEPS else None
 
-        return run_fast(machine, steps)
-    from simulators.turing import run
+    def on_progress(done: int) -> None:
+        if bar is not None:
+            bar.update(done - bar.n)
 
-    return run(machine, steps)
+    try:
+        if machine.is_one_dimensional:
+            from simulators.fast import run_fast
+
+            return _tape_budget(lambda: run_fast(machine, steps, on_progress=on_progress))
+        return _tape_budget(lambda: run(machine, steps, on_progress=on_progress))
+    finally:
+        if bar is not None:
+            bar.close()
 
 
 def _run_network(engine: str):
+    exact = engine == "exact"
+
     def run(machine, steps: int, dtype: str, on_step=None):
         from constructions.engine import BudgetExceeded, run_network
 
-        _rcnn_budget(steps)
-        ctm = _compiled(machine, dtype)
+        max_steps = MAX_EXACT_STEPS if exact else MAX_RCNN_STEPS  # read now: tests lower them
+        max_work = MAX_EXACT_CELL_UPDATES if exact else MAX_RCNN_CELL_UPDATES
+        _budget(steps, max_steps, "through the exact network" if exact
+                else "through the network",
+                "use --engine rcnn or reference" if exact else
+                "use --engine reference or fewer steps")
+        ctm = _compiled(machine, dtype, engine)
         stepper = _onnx_stepper(ctm, dtype) if engine == "onnx" else None
+        bar = progress_bar(steps, engine, "step") if exact or steps >= 10_000 else None
+
+        def on_progress(done: int) -> None:
+            if bar is not None:
+                bar.update(done - bar.n)
+
         try:
-            return run_network(ctm, steps, engine="exact" if engine == "exact" else dtype,
-                               on_step=on_step, max_cell_updates=MAX_RCNN_CELL_UPDATES,
-                               stepper=stepper)
+            return run_network(ctm, steps, engine="exact" if exact else dtype,
+                               on_step=on_step, max_cell_updates=max_work,
+                               on_progress=on_progress, stepper=stepper)
         except BudgetExceeded as e:
-            raise UsageError(str(e)) from None
+            raise UsageError(f"--engine {engine}: {e}") from None
+        finally:
+            if bar is not None:
+                bar.close()
     run.__doc__ = {"rcnn": "The dense torch network (every cell, every layer)",
                    "exact": "The network in exact rational arithmetic",
                    "onnx": "The exported ONNX network in onnxruntime"}[engine]
@@ -90,7 +143,7 @@ def _onnx_stepper(ctm, dtype: str):
 
         return onnx_stepper(ctm, dtype)
     except (ImportError, ValueError) as e:
-        raise UsageError(str(e)) from None
+        raise UsageError(f"--engine onnx: {e}") from None
 
 
 def run_events_engine(machine, steps: int, dtype: str, on_step=None):
@@ -102,7 +155,7 @@ def run_events_engine(machine, steps: int, dtype: str, on_step=None):
     from constructions.events import EventsError, warn_if_slow
     from constructions.events_tm import run_events
 
-    ctm = _compiled(machine, dtype)
+    ctm = _compiled(machine, dtype, "events")
     warn_if_slow("auto")
     bar = None
     if sys.stderr.isatty() and on_step is None:
@@ -114,7 +167,7 @@ def run_events_engine(machine, steps: int, dtype: str, on_step=None):
         return run_events(ctm, steps, dtype, on_step=on_step,
                           on_progress=bar.update if bar is not None else None).config
     except (BudgetExceeded, EventsError) as e:
-        raise UsageError(str(e)) from None
+        raise UsageError(f"--engine events: {e}") from None
     finally:
         if bar is not None:
             bar.close()
@@ -136,19 +189,49 @@ ENGINE_HELP = ("reference simulator, the float RCNN (dense torch), the RCNN in e
                "BB(5))")
 
 
-def _spacetime(machine, configs: list) -> str:
-    """Text space-time diagram of row 0: one line per step, head cell in brackets."""
-    cols = [c for cfg in configs for (r, c) in [*cfg.tape, cfg.head] if r == 0]
-    lo, hi = (min(cols), max(cols)) if cols else (0, 0)
-    lines = []
-    for cfg in configs:
+class SpaceTime:
+    """``--show``: the space-time diagram of row 0, one line per step, printed as each step
+    arrives (head cell in brackets, step and state on the left).
+
+    The columns are fixed before the run: the columns row 0's head visits in the reference
+    run (every non-blank cell of row 0 was written under the head), found by a first pass in
+    place (no configuration kept). A diagram of more than :data:`MAX_SHOW_CELLS` cells is
+    refused before anything is printed. An engine whose head leaves those columns disagrees
+    with the reference: that is reported, exit 2, after the lines so far.
+    """
+
+    def __init__(self, machine, steps: int, out=None) -> None:
+        from simulators.turing import walk
+
+        self.machine, self.out = machine, out
+        lo = hi = 0
+        lines = 0
+        for cfg in walk(machine, steps):
+            lines += 1
+            if cfg.head[0] == 0:
+                lo, hi = min(lo, cfg.head[1]), max(hi, cfg.head[1])
+            if lines * (hi - lo + 1) > MAX_SHOW_CELLS:
+                raise UsageError(
+                    f"--show: the diagram would have at least {lines:,} lines of "
+                    f"{hi - lo + 1:,} cells, more than the limit of {MAX_SHOW_CELLS:,} cells; "
+                    "ask for fewer --steps"
+                )
+        self.lo, self.hi = lo, hi
+
+    def __call__(self, cfg) -> None:
+        r, c = cfg.head
+        if r == 0 and not self.lo <= c <= self.hi:
+            raise UsageError(f"--show: at step {cfg.steps} the head is at column {c}, outside "
+                             f"the reference run's columns {self.lo}..{self.hi}: the engine "
+                             "disagrees with the reference simulator")
+        names = self.machine.symbol_names
         cells = []
-        for c in range(lo, hi + 1):
-            sym = machine.symbol_names[cfg.tape.get((0, c), 0)]
-            cells.append(f"[{sym}]" if cfg.head == (0, c) else f" {sym} ")
-        state = machine.state_name(cfg.state)
-        lines.append(f"{cfg.steps:>6} {state:>3} |{''.join(cells)}|")
-    return "\n".join(lines)
+        for col in range(self.lo, self.hi + 1):
+            sym = names[cfg.tape.get((0, col), 0)]
+            cells.append(f"[{sym}]" if (r, c) == (0, col) else f" {sym} ")
+        state = self.machine.state_name(cfg.state)
+        print(printable(f"{cfg.steps:>6} {state:>3} |{''.join(cells)}|"),
+              file=self.out or sys.stdout)
 
 
 def codes_printer(machine) -> Callable[[object], None]:
@@ -189,25 +272,26 @@ def run(args: argparse.Namespace) -> int:
     from simulators.formats import summarize
 
     machine = load_machine_arg(args.machine)
-    configs: list = []
-    on_step = configs.append if args.show else None
-    if args.codes:
-        printer = codes_printer(machine)
-        on_step = printer if on_step is None else (lambda c: (configs.append(c), printer(c)))
+    show = SpaceTime(machine, args.steps) if args.show else None
+    codes = codes_printer(machine) if args.codes else None
+    printers = [f for f in (show, codes) if f is not None]
+    on_step = None
+    if printers:
+        def on_step(cfg) -> None:
+            for printer in printers:
+                printer(cfg)
     final = ENGINES[args.engine](machine, args.steps, args.dtype, on_step)
     summary = summarize(machine, final)
-    if args.show:
-        print(_spacetime(machine, configs))
     if args.json:
         print(json.dumps(summary))
     else:
-        name = machine.name or args.machine
+        name = printable(machine.name or args.machine)
         print(f"machine  {name}  (s={machine.n_states}, k={machine.n_symbols})")
         dtype = "" if args.engine == "reference" else f" ({args.dtype})"
         print(f"engine   {args.engine}{dtype}")
         for key, value in summary.items():
             shown = value if key != "tape" or len(value) <= 80 else value[:77] + "..."
-            print(f"{key:<8} {shown}")
+            print(f"{key:<8} {printable(str(shown))}")
     return EXIT_OK
 
 
@@ -220,7 +304,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
             "(e.g. 1RB1LB_1LA1RZ), a machine file (.yaml/.json, or .tm grid assembly) or a "
             "built-in name (bb2, bb3, bb4, bb2x3, bb5, ...). With a network engine every step "
             "is one application of the shared 3x3 patch network; the JSON record is identical "
-            "to the reference engine's for every machine within the limits."
+            "to the reference engine's for every machine within the limits (docs/limits.md)."
         ),
     )
     p.add_argument("machine", help="bbchallenge string, machine file, or built-in name")
@@ -231,7 +315,8 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                    help="floating-point type of the network engines (default float32)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--show", action="store_true",
-                   help="print the space-time diagram of row 0 (head in brackets, state left)")
+                   help="print the space-time diagram of row 0 as the run goes (head in "
+                        f"brackets, state left; at most {MAX_SHOW_CELLS:,} cells)")
     p.add_argument("--codes", action="store_true",
                    help="print every step as it happens: the decoded cells beside the cell "
                         "values the network holds (code = symbol + k*head + 2k*state; "

@@ -15,9 +15,8 @@ import argparse
 import functools
 import json
 import sys
-from pathlib import Path
 
-from srcnn.common import EXIT_FAIL, EXIT_OK, UsageError
+from srcnn.common import EXIT_FAIL, EXIT_OK, UsageError, output_file
 
 DEFAULT_CHUNK = 2000
 """Machines per task: about 0.3 s of work on the fast path, so the scheduling overhead
@@ -154,7 +153,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     )
     m.add_argument("--class", dest="machine_class", required=True, metavar="SxK",
                    help="the class, states x symbols, e.g. 2x2 or 3x2")
-    m.add_argument("--out", type=Path, required=True, metavar="FILE",
+    m.add_argument("--out", type=output_file, required=True, metavar="FILE",
                    help="results file (JSON lines); FILE.partial while incomplete")
     m.add_argument("--json", action="store_true", help="print the summary as one JSON object")
     m.add_argument("--sample", type=_positive("--sample"), metavar="N",

@@ -164,10 +164,15 @@ def _replace_line(text: str, line_no: int, new: str) -> str:
 def test_errors_have_line_numbers(
     line_no: int, replacement: str, err_line: int, pattern: str
 ) -> None:
+    text = _replace_line(TINY, line_no, replacement)
     with pytest.raises(CircuitError, match=pattern) as info:
-        parse_aiger(_replace_line(TINY, line_no, replacement), filename="tiny.aag")
+        parse_aiger(text, filename="tiny.aag")
     assert info.value.line == err_line
-    assert str(info.value).startswith(f"tiny.aag:{err_line}: ")
+    col = "" if info.value.col is None else f"{info.value.col}:"
+    assert str(info.value).startswith(f"tiny.aag:{err_line}:{col} ")
+    if info.value.col is not None:  # the column points at a token of that line
+        line = text.split("\n")[err_line - 1]
+        assert 1 <= info.value.col <= len(line) and line[info.value.col - 1] != " "
 
 
 def test_output_undefined_and_self_loop() -> None:

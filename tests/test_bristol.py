@@ -106,7 +106,11 @@ def test_errors_have_line_numbers(
         parse_bristol(text, filename="tiny.bristol")
     assert info.value.line == err_line
     assert info.value.source == "tiny.bristol"
-    assert str(info.value).startswith(f"tiny.bristol:{err_line}: ")
+    col = "" if info.value.col is None else f"{info.value.col}:"
+    assert str(info.value).startswith(f"tiny.bristol:{err_line}:{col} ")
+    if info.value.col is not None:  # the column points at a token of that line
+        line = text.split("\n")[err_line - 1]
+        assert 1 <= info.value.col <= len(line) and line[info.value.col - 1] != " "
 
 
 def test_gate_count_mismatch() -> None:
@@ -145,7 +149,7 @@ def test_load_bristol_names_the_file(tmp_path) -> None:
     path.write_text(_with_line(TINY, 6, "1 1 2 5 NOPE"))
     with pytest.raises(CircuitError) as info:
         load_bristol(path)
-    assert str(info.value).startswith(f"{path}:6: unknown op 'NOPE'")
+    assert str(info.value).startswith(f"{path}:6:9: unknown op 'NOPE'")
     path.write_text(TINY)
     assert load_bristol(path).source == str(path)
 

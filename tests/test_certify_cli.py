@@ -120,7 +120,27 @@ def test_foreign_safetensors(capsys, tmp_path) -> None:
     save_file({"weight": np.zeros((2, 2), dtype=np.float32)}, str(p))
     assert "field 'srcnn': missing" in _one_line(*run(capsys, "certify", str(p)))
     save_file({"weight": np.zeros(2, dtype=np.float32)}, str(p), metadata={"srcnn": "{oops"})
-    assert "not valid JSON" in _one_line(*run(capsys, "certify", str(p)))
+    assert "field 'srcnn':1:2: JSON syntax error" in _one_line(*run(capsys, "certify", str(p)))
+
+
+@pytest.mark.parametrize("metadata, message", [
+    ("[" * 5000 + "]" * 5000, "nested deeper than"),
+    ('{"format": 1, "format": 2}', "duplicate key"),
+    ('{"s": ' + "9" * 5000 + "}", "digits"),
+])
+def test_hostile_metadata_is_one_line(capsys, tmp_path, metadata, message) -> None:
+    """The metadata JSON goes through the same limits as every other input (docs/limits.md)."""
+    p = tmp_path / "hostile.safetensors"
+    save_file({"weight": np.zeros(2, dtype=np.float32)}, str(p), metadata={"srcnn": metadata})
+    for command in ("certify", "explain"):
+        err = _one_line(*run(capsys, command, str(p)))
+        assert message in err and len(err) < 700, (command, err)
+
+
+@pytest.mark.parametrize("special", ["/dev/zero", "/dev/null"])
+def test_special_files_are_refused(capsys, special) -> None:
+    err = _one_line(*run(capsys, "certify", special))
+    assert "not a regular file" in err
 
 
 def _drop(key):
@@ -172,8 +192,7 @@ def test_bad_tensors_are_refused(capsys, bb4_file, tmp_path, tensor_edit, what) 
 
 
 def test_help_teaches(capsys) -> None:
-    with pytest.raises(SystemExit):
-        main(["certify", "--help"])
+    assert main(["certify", "--help"]) == 0
     out = capsys.readouterr().out
     assert "every valid local view" in out and "Exit 0" in out
 

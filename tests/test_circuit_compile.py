@@ -9,7 +9,6 @@ intermediate grid is valid, decoding rejects corrupted grids, and the ``srcnn ci
 
 from __future__ import annotations
 
-import argparse
 import itertools
 import json
 import random
@@ -49,7 +48,7 @@ from simulators.circuit_library import (
     xor_of,
 )
 from simulators.circuits import Circuit, Gate, Op, evaluate, evaluate_all, random_circuit
-from srcnn import circuit_cmd
+from srcnn.cli import main
 
 # ----------------------------------------------------------------------------- helpers
 
@@ -383,11 +382,7 @@ def test_program_text_draws_every_cell() -> None:
 
 
 def cli(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="srcnn")
-    sub = parser.add_subparsers(dest="command", required=True)
-    circuit_cmd.add_parser(sub)
-    args = parser.parse_args(["circuit", *argv])
-    return args.func(args)
+    return main(["circuit", *argv])
 
 
 ADDER4 = str(LIBRARY_DIR / "adder4.bristol")
@@ -434,11 +429,11 @@ def test_cli_reports_disagreement(capsys: pytest.CaptureFixture[str], monkeypatc
 
 
 @pytest.mark.parametrize("argv,message", [
-    (["/no/such/file.bristol"], "cannot read"),
+    (["/no/such/file.bristol"], "/no/such/file.bristol: no such file"),
     ([ADDER4, "--inputs", "0101"], "has 4 bits but the circuit has 8 inputs"),
     ([ADDER4, "--inputs", "0101010x"], "string of 0 and 1"),
     ([ADDER4, "--inputs", ""], "has 0 bits"),
-    ([ADDER4, "--format", "aiger"], "aiger parse error"),
+    ([ADDER4, "--format", "aiger"], "adder4.bristol:1:1: header must start with 'aag'"),
     ([str(LIBRARY_DIR / "adder64.bristol")], "limited to 20 inputs"),
 ])
 def test_cli_errors(argv: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:

@@ -283,12 +283,13 @@ def test_file_errors_name_the_path(tmp_path: Path) -> None:
     missing = tmp_path / "nope.csv"
     with pytest.raises(DatasetError) as info:
         read_train(missing)
-    assert str(info.value) == f"{missing}: cannot read: No such file or directory"
+    assert str(info.value) == f"{missing}: no such file"
     binary = tmp_path / "bin.csv"
     binary.write_bytes(b"1,1\n\xff,1\n")
     with pytest.raises(DatasetError) as info:
         read_train(binary)
-    assert str(info.value) == f"{binary}: not UTF-8 text (invalid start byte at byte 4)"
+    assert str(info.value) == (f"{binary}:2:1: not UTF-8 text: byte 0xff at offset 4 "
+                               "(invalid start byte)")
     bad = tmp_path / "train.csv"
     bad.write_text("1,1,1\n1,1,1\n1,-1,1,2\n")
     with pytest.raises(DatasetError) as info:

@@ -10,6 +10,7 @@ import pytest
 
 from figures.build import FIGURES, SLOW_FIGURES, build_all
 from srcnn import figures_cmd
+from srcnn.cli import main
 
 FAST = [name for name in FIGURES if name not in SLOW_FIGURES]
 
@@ -104,7 +105,7 @@ def test_cli_only_one_figure(tmp_path, capsys):
 
 
 def test_cli_unknown_figure_is_exit_2(tmp_path, capsys):
-    code = figures_cmd.run(_parse(["figures", "--out", str(tmp_path), "--only", "nope"]))
+    code = main(["figures", "--out", str(tmp_path), "--only", "nope"])
     _, err = capsys.readouterr()
     assert code == 2
     assert err.startswith("srcnn figures: error: unknown figure 'nope'")
@@ -114,9 +115,9 @@ def test_cli_unknown_figure_is_exit_2(tmp_path, capsys):
 def test_cli_out_is_a_file_is_exit_2(tmp_path, capsys):
     target = tmp_path / "file"
     target.write_text("x")
-    code = figures_cmd.run(_parse(["figures", "--out", str(target)]))
+    code = main(["figures", "--out", str(target)])
     _, err = capsys.readouterr()
-    assert code == 2 and "not a directory" in err
+    assert code == 2 and "not a directory" in err and err.count("\n") == 1
 
 
 def test_every_fast_figure_has_a_caption(built):

@@ -72,11 +72,16 @@ def machines(
     table = tuple(tuple(r) for r in rows)
     if not names:
         return TuringMachine(n, k, table)
-    name_text = st.text(min_size=1, max_size=6)
+    # names in files are printable (simulators.inputs.check_name): no controls, separators
+    # other than the space, or lone surrogates
+    printable = st.characters(blacklist_categories=("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp",
+                                                    "Zs")) | st.just(" ")
+    name_text = st.text(printable, min_size=1, max_size=6)
     state_names = draw(st.lists(name_text, min_size=n, max_size=n, unique=True))
     symbol_names = draw(st.lists(name_text, min_size=k, max_size=k, unique=True))
     return TuringMachine(
-        n, k, table, draw(st.text(max_size=8)), tuple(state_names), tuple(symbol_names)
+        n, k, table, draw(st.text(printable, max_size=8)), tuple(state_names),
+        tuple(symbol_names)
     )
 
 
@@ -248,7 +253,8 @@ def test_file_errors(tmp_path: Path) -> None:
         load_machine(tmp_path)
     binary = tmp_path / "bin.yaml"
     binary.write_bytes(b"\xff\xfe\x00name")
-    with pytest.raises(MachineFormatError, match="bin.yaml: not UTF-8 text"):
+    with pytest.raises(MachineFormatError,
+                       match=r"bin.yaml:1:1: not UTF-8 text: byte 0xff at offset 0"):
         load_machine(binary)
     listing = tmp_path / "list.yaml"
     listing.write_text("- 1\n- 2\n")
@@ -259,12 +265,12 @@ def test_file_errors(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("states: [A, B\nsymbols: [0, 1]\n", r"bad.yaml: line 2, column 8: YAML syntax error"),
-        ("a: b: c\n", r"bad.yaml: line 1, column 5: YAML syntax error: mapping values"),
-        ("states: [A]\nstates: [B]\n", r"bad.yaml: line 2, column 1: YAML syntax error: "
+        ("states: [A, B\nsymbols: [0, 1]\n", r"bad.yaml:2:8: YAML error"),
+        ("a: b: c\n", r"bad.yaml:1:5: YAML error: mapping values"),
+        ("states: [A]\nstates: [B]\n", r"bad.yaml:2:1: YAML error: "
                                        r"duplicate key 'states'"),
         ("transitions:\n  A: {'0': [1, R, A], '0': null}\n",
-         r"line 2, column 23: YAML syntax error: duplicate key '0'"),
+         r"bad.yaml:2:23: YAML error: duplicate key '0'"),
     ],
 )
 def test_yaml_syntax_errors_give_line_and_column(tmp_path: Path, text: str, expected: str) -> None:
@@ -277,10 +283,10 @@ def test_yaml_syntax_errors_give_line_and_column(tmp_path: Path, text: str, expe
 def test_json_syntax_errors_give_line_and_column(tmp_path: Path) -> None:
     p = tmp_path / "bad.json"
     p.write_text('{\n  "states": ["A"],\n  "symbols": ["0" "1"]\n}\n')
-    with pytest.raises(MachineFormatError, match=r"bad.json: line 3, column 19: JSON syntax"):
+    with pytest.raises(MachineFormatError, match=r"bad.json:3:19: JSON syntax"):
         load_machine(p)
     p.write_text('{"states": ["A"], "states": ["B"]}')
-    with pytest.raises(MachineFormatError, match=r"bad.json: JSON error: duplicate key 'states'"):
+    with pytest.raises(MachineFormatError, match=r"bad.json:1:19: duplicate key 'states'"):
         load_machine(p)
 
 
@@ -413,6 +419,14 @@ def test_dump_avoids_a_halt_name_clash() -> None:
 def test_dump_load_round_trip_with_arbitrary_names(machine: TuringMachine, fmt: str) -> None:
     assert load_machine(dump_machine(machine, fmt)) == machine
     assert machine_from_dict(machine_to_dict(machine)) == machine
+
+
+@pytest.mark.parametrize("bad", ["A\nB", "\ud800", "a\x00", "\u2028", "x" * 300, "tab\t"])
+@pytest.mark.parametrize("fmt", ["yaml", "json"])
+def test_files_refuse_names_that_are_not_printable(bad: str, fmt: str) -> None:
+    m = TuringMachine(1, 2, ((None, None),), state_names=(bad,))
+    with pytest.raises(MachineFormatError, match=r"states\[0\]: state name .*(printable|longer)"):
+        load_machine(dump_machine(m, fmt))
 
 
 @given(machines(max_states=5, max_symbols=4))
