@@ -15,6 +15,9 @@ implicit bit included):
 
 from __future__ import annotations
 
+import math
+from fractions import Fraction
+
 import numpy as np
 import torch
 
@@ -122,8 +125,21 @@ def ishift(a: np.ndarray, k: int) -> np.ndarray:
 
 
 def to_float(a: np.ndarray, E: int) -> np.ndarray:
-    """``a 2^E`` as float64 (rounded to nearest; exact below 2^53)."""
-    return np.asarray(a).astype(np.float64) * 2.0**E
+    """``a 2^E`` as float64 (rounded to nearest; exact below 2^53; beyond the float64 range,
+    +-inf, as a float computation would overflow)."""
+    a = np.asarray(a)
+    if a.dtype != object:
+        return a.astype(np.float64) * 2.0**E
+    scale = Fraction(2) ** E
+    return np.array([_big_to_float(int(x), scale) for x in a.reshape(-1)],
+                    dtype=np.float64).reshape(a.shape)
+
+
+def _big_to_float(x: int, scale: Fraction) -> float:
+    try:
+        return float(x * scale)
+    except OverflowError:
+        return math.copysign(math.inf, x)
 
 
 def representable(a: np.ndarray, dtype: str) -> bool:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 
 from srcnn.common import EXIT_FAIL, EXIT_OK, UsageError
 
@@ -80,7 +79,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
             "2: not a valid weight file."),
         epilog="Example: srcnn compile bb4 -o bb4.safetensors && srcnn certify bb4.safetensors",
     )
-    p.add_argument("file", type=Path, help="the .safetensors weight file")
+    p.add_argument("file", help="the .safetensors weight file")
     p.add_argument("--json", action="store_true",
                    help="print the certificate (or counterexample) as one JSON object")
     p.set_defaults(func=run)

@@ -19,11 +19,13 @@ import json
 from importlib import resources
 from pathlib import Path
 
+from simulators.inputs import source_label
 from srcnn.common import (
     EXIT_OK,
     UsageError,
     compile_learner_arg,
     load_machine_arg,
+    naming,
     output_file,
 )
 
@@ -93,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
         else:
             exp, rollout, title = _machine(args)
     except ExplainError as e:
-        raise UsageError(str(e)) from None
+        raise UsageError(naming(args.machine, e)) from None
     if args.html:
         _write_page(args.html, exp, rollout, title)
     if args.json:
@@ -125,7 +127,7 @@ def _machine(args: argparse.Namespace):
     try:
         ctm = compile_tm(machine)
     except CompileError as e:
-        raise UsageError(str(e)) from None
+        raise UsageError(naming(args.machine, e)) from None
     rollout = None
     if args.html:
         from constructions.explorer import machine_rollout
@@ -139,7 +141,7 @@ def _weight_file(args: argparse.Namespace):
 
     path = Path(args.machine)
     if not path.is_file():
-        raise UsageError(f"no such file: {path}")
+        raise UsageError(f"{source_label(path)}: no such file")
     exp = explain_weight_file(str(path))
     rollout = None
     if args.html:

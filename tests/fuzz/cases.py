@@ -23,6 +23,7 @@ import argparse
 import json
 import os
 import random
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,6 +48,7 @@ class Case:
     check: Callable[[str], str | None] | None = None
     fifo: str | None = None  # a file name to create as a FIFO with an endless writer
     sources: tuple[str, ...] = ()  # names a parser call's errors may use for its input
+    ok_codes: tuple[int, ...] = (0,)  # exit codes of an answer (certify: 1 = counterexample)
 
 
 # --------------------------------------------------------------------------- seeds
@@ -101,6 +103,8 @@ def _make_seeds(kind: str) -> list[bytes]:
         out.append(b"symbols _ 1\nmacro m(d):\n  state $self:\n    on _: move $d, goto halt\n"
                    b"    on 1: goto $self\nend\nuse m(R) as a\n")
         return out
+    if kind == "weights":
+        return _weight_seeds()
     if kind == "learner-tm":
         return _library_files("learners/*.tm")
     if kind == "bristol":
@@ -122,6 +126,49 @@ def _make_seeds(kind: str) -> list[bytes]:
                                for r in (rows if kind == "train" else points)).encode())
         return out
     raise KeyError(kind)
+
+
+def _weight_seeds() -> list[bytes]:
+    """Weight files as ``srcnn compile -o`` writes them: 1-D, 3-symbol, grid, undefined
+    transitions, float64, and a learner network."""
+    import tempfile
+
+    from constructions.export import save_compiled
+    from constructions.learner import compile_library_learner
+    from constructions.tm import compile_tm
+    from simulators.formats import load_machine
+
+    out = []
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "w.safetensors"
+        for spec, dtype in (("bb2", "float32"), ("bb3", "float64"), ("bb2x3", "float32"),
+                            ("grid_square", "float32"), ("bb2_undefined", "float32")):
+            save_compiled(compile_tm(load_machine(spec)), path, dtype, source=spec)
+            out.append(path.read_bytes())
+        save_compiled(compile_library_learner("majority"), path, "float32", source="majority")
+        out.append(path.read_bytes())
+    return out
+
+
+def _mutate_weights(rng: random.Random, data: bytes) -> bytes:
+    """A weight file changed in its bytes (anywhere), in its metadata JSON (re-framed with
+    the right header length, so the change reaches the validator), or in one weight."""
+    import struct
+
+    r = rng.random()
+    if r < 0.3:
+        return mutate(rng, data)
+    (n,) = struct.unpack("<Q", data[:8])
+    header, body = data[8:8 + n], data[8 + n:]
+    if r < 0.75:
+        header = mutate(rng, header)
+        return struct.pack("<Q", len(header)) + header + body
+    if not body:
+        return data
+    body = bytearray(body)  # one weight's bytes: the certificate must notice or prove it harmless
+    at = rng.randrange(len(body))
+    body[at] ^= 1 << rng.randrange(8)
+    return data[:8 + n] + bytes(body)
 
 
 def _maybe_mutate(rng: random.Random, data: bytes, p: float = 0.75) -> bytes:
@@ -405,6 +452,76 @@ def cli_circuit(rng: random.Random) -> Case:
     return case
 
 
+_CLIENT: dict = {}
+
+
+def _doc_client() -> dict:
+    """The numpy-only client of docs/weight_files.md (the block defining ``run_file``): an
+    evaluator of a weight file written without this project's code."""
+    if not _CLIENT:
+        text = (_ROOT / "docs" / "weight_files.md").read_text(encoding="utf-8")
+        blocks = re.findall(r"```python\n(.*?)```", text, flags=re.S)
+        block = next(b for b in blocks if "def run_file" in b)
+        exec(compile(block, "weight_files.md", "exec"), _CLIENT)  # noqa: S102
+    return _CLIENT
+
+
+def _check_certify(path: str) -> Check:
+    """A certified Turing-machine file must run like its machine: the docs' numpy client on
+    the file against the reference simulator on the metadata's machine, 40 steps."""
+    def check(out: str) -> str | None:
+        from constructions.export import load_compiled
+        from simulators.formats import load_machine, summarize
+        from simulators.turing import run
+
+        cert = json.loads(out)
+        if not cert.get("proven"):
+            return None
+        _, meta = load_compiled(path)
+        if meta.get("kind") != "turing-machine":
+            return None
+        machine = load_machine(meta["machine"])
+        want = summarize(machine, run(machine, 40))
+        got = _doc_client()["run_file"](path, 40)
+        if (got["halted"], got["steps"]) != (want["halted"], want["steps"]):
+            return f"certified, but the file runs {got} where the machine gives {want}"
+        return None
+    return check
+
+
+def cli_certify(rng: random.Random) -> Case:
+    case = Case("cli:certify", "safetensors", ok_codes=(0, 1))
+    data = rng.choice(seeds("weights"))
+    if rng.random() < 0.9:
+        data = _mutate_weights(rng, data)
+    path = _file_arg(rng, case, rng.choice(("w.safetensors", "w.bin")), data)
+    as_json = rng.random() < 0.8
+    case.argv = ["certify", path] + ["--json"] * as_json
+    if as_json and path in case.files:
+        case.check = _check_certify(path)
+    return case
+
+
+def cli_explain(rng: random.Random) -> Case:
+    case = Case("cli:explain", "")
+    if rng.random() < 0.35:
+        case.fmt = "safetensors"
+        data = rng.choice(seeds("weights"))
+        if rng.random() < 0.9:
+            data = _mutate_weights(rng, data)
+        spec = _file_arg(rng, case, "w.safetensors", data)
+    else:
+        spec, case.fmt = _machine_arg(rng, case, small=True)
+    argv = ["explain", spec]
+    if rng.random() < 0.2:
+        argv += ["--html", rng.choice(("page.html", "missing/page.html", "/", "/dev/null"))]
+    as_json = rng.random() < 0.6
+    case.argv = argv + ["--json"] * as_json
+    if as_json:
+        case.check = lambda out: None if isinstance(json.loads(out), dict) else "not a JSON object"
+    return case
+
+
 def cli_learn(rng: random.Random) -> Case:
     case = Case("cli:learn", "csv")
     r = rng.random()
@@ -529,7 +646,7 @@ def cli_top(rng: random.Random) -> Case:
 # --------------------------------------------------------------------------- the table
 
 KNOWN = {"simulate": cli_simulate, "compile": cli_compile, "circuit": cli_circuit,
-         "learn": cli_learn}
+         "learn": cli_learn, "certify": cli_certify, "explain": cli_explain}
 """Subcommands whose inputs the fuzz suite knows how to generate, valid or not."""
 
 

@@ -219,9 +219,9 @@ def _run_cli(case: Case) -> tuple[str, str]:
         if len(errors[0]) > MAX_LINE:
             return "long", errors[0][:200]
         return ("refused", errors[0]) if _located(errors[0], case) else ("unlocated", errors[0])
-    if code == 0:
+    if code in case.ok_codes:
         if errors:
-            return "exit", f"exit 0 with an error line: {errors[0][:200]}"
+            return "exit", f"exit {code} with an error line: {errors[0][:200]}"
         if case.check is not None:
             try:
                 with warnings.catch_warnings():

@@ -54,7 +54,7 @@ def _warm_up() -> None:
     from tests.fuzz.cases import seeds
 
     for kind in ("yaml", "json", "bb", "tm", "learner-tm", "bristol", "aiger", "train",
-                 "test"):
+                 "test", "weights"):
         seeds(kind)
 
 
