@@ -6,11 +6,13 @@ step, a cell, back, the last frame. What it shows is compared with the values th
 side computes (:mod:`constructions.explorer`). A screenshot of each page is kept in
 ``test-artifacts/`` at the repository root (git-ignored). Where chromium, chromedriver or
 selenium is missing the tests are skipped with the reason, which pytest's ``-ra`` summary
-prints (``.ci/run`` and ``make test`` install them).
+prints, except under CI (``CI=true``), where a missing browser fails: ``.ci/run`` installs
+it, and a green CI run must have run these tests.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -45,6 +47,8 @@ def _missing() -> str | None:
 def browser(tmp_path):
     reason = _missing()
     if reason is not None:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"no headless browser under CI: {reason}")
         pytest.skip(f"no headless browser: {reason}")
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
