@@ -197,6 +197,10 @@ def _check_tm(wf: WeightFile) -> None:
     start = _field(meta, "start", where, dict)
     _require(start.get("state") == 0 and start.get("code") == k, where, "start",
              f"the head starts in state 0 on a blank cell (code {k})")
+    one_d = _field(meta, "one_dimensional", where, bool)
+    _require(one_d == machine.is_one_dimensional, where, "one_dimensional",
+             f"says {str(one_d).lower()} but the machine "
+             f"{'only' if machine.is_one_dimensional else 'not only'} moves L and R")
     for name in ("halt", "readout"):
         _field(meta, name, where, str)
     wf.machine = machine
@@ -249,6 +253,9 @@ def _check_learner(wf: WeightFile) -> None:
         _field(meta, name, where, str)
     if meta.get("time_bound") is not None:
         _field(meta, "time_bound", where, str)
+    _require(isinstance(meta.get("work_columns"), int) and not isinstance(
+        meta.get("work_columns"), bool) and meta["work_columns"] >= 1, where, "work_columns",
+        "missing, or not a positive integer (the l work columns beside the memory)")
     wf.machine, wf.values = machine, v
 
 

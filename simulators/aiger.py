@@ -195,7 +195,8 @@ def parse_aiger(text: str, filename: str | None = None) -> Circuit:
                 f"{shown(raw)}",
                 pos,
             )
-        kind, index, name = match.group(1), int(match.group(2)), match.group(3)
+        kind, name = match.group(1), match.group(3)
+        index = integer(match.group(2), f"the index of symbol {shown(raw.split()[0])}", pos)
         if kind not in "io":
             raise err(
                 f"symbol {shown(raw.split()[0])} names a {_KINDS[kind]}, but the circuit has "

@@ -151,6 +151,17 @@ def _set(key, value):
     return lambda m: m.__setitem__(key, value)
 
 
+@pytest.mark.parametrize("edit", [_drop("work_columns"), _set("work_columns", 0)])
+def test_a_learner_file_needs_its_work_columns(capsys, tmp_path, edit) -> None:
+    """The numpy client needs ``work_columns``; a file without it is not a valid weight file."""
+    from constructions.learner import compile_library_learner
+
+    path = tmp_path / "majority.safetensors"
+    save_compiled(compile_library_learner("majority"), path)
+    bad = edited(path, tmp_path / "bad.safetensors", meta=edit)
+    assert "field 'work_columns'" in _one_line(*run(capsys, "certify", str(bad)))
+
+
 @pytest.mark.parametrize("meta_edit, field", [
     (_drop("table"), "table"),
     (_drop("machine"), "machine"),
@@ -170,6 +181,9 @@ def _set(key, value):
     (lambda m: m["network"].__setitem__("patch_order", list("abcdefghi")),
      "network.patch_order"),
     (lambda m: m["start"].__setitem__("state", 1), "start"),
+    (_drop("one_dimensional"), "one_dimensional"),  # found by the thorough fuzz run
+    (_set("one_dimensional", False), "one_dimensional"),
+    (_set("one_dimensional", 1), "one_dimensional"),
 ])
 def test_bad_metadata_names_the_field(capsys, bb4_file, tmp_path, meta_edit, field) -> None:
     bad = edited(bb4_file, tmp_path / "m.safetensors", meta=meta_edit)

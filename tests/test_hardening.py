@@ -466,3 +466,14 @@ def test_found_by_fuzzing_learner_run_errors_name_the_file(tmp_path, capsys, eng
     refused(capsys, "learn", str(learner), "--train", str(tmp_path / "train.csv"),
             "--test", str(tmp_path / "test.csv"), "--engine", engine, "--steps", "5",
             where=f"{learner}: test point 1", what="")
+
+
+def test_aiger_symbol_index_of_thousands_of_digits_is_located():
+    """Found by the thorough fuzz run: an AIGER symbol line ``o0999...`` (5,000 digits)
+    reached ``int()`` and raised Python's own digit-limit ValueError."""
+    from simulators.aiger import parse_aiger
+    from simulators.circuits import CircuitError
+
+    text = "aag 1 1 0 1 0\n2\n2\ni0 a\no0" + "9" * 5001 + " x\n"
+    with pytest.raises(CircuitError, match=r"^c:5: the index of symbol .* more than the limit"):
+        parse_aiger(text, "c")

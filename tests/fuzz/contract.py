@@ -118,7 +118,8 @@ def _located(message: str, case: Case) -> bool:
                 return True
             continue
         shown = printable(t)[:40]
-        if shown in message or repr(t)[1:41] in message:
+        stripped = printable(t.strip())[:40]  # loaders strip the whitespace around a text
+        if shown in message or repr(t)[1:41] in message or (stripped and stripped in message):
             return True
     return False
 
