@@ -119,9 +119,9 @@ def ishift(a: np.ndarray, k: int) -> np.ndarray:
     a = np.asarray(a)
     if k == 0:
         return a
-    if a.dtype != object and fits(float(np.abs(a).max(initial=0)) * 2.0**k):
+    if a.dtype != object and k < 61 and fits(math.ldexp(float(np.abs(a).max(initial=0)), k)):
         return a * (1 << k)
-    return a.astype(object) * (1 << k)
+    return a.astype(object) * (1 << k)  # Python ints: exact at any size (extreme weights)
 
 
 def to_float(a: np.ndarray, E: int) -> np.ndarray:
@@ -139,7 +139,7 @@ def _big_to_float(x: int, scale: Fraction) -> float:
     try:
         return float(x * scale)
     except OverflowError:
-        return math.copysign(math.inf, x)
+        return math.inf if x > 0 else -math.inf
 
 
 def representable(a: np.ndarray, dtype: str) -> bool:

@@ -70,8 +70,8 @@ _BB_CHARS = re.compile(r"[0-9A-Za-z_\-]+")
 _DOC_SUFFIXES = (".json", ".yaml", ".yml", ".tm")
 
 
-def _read_file(path: Path) -> str:
-    try:
+def _read_file(path: str | os.PathLike[str]) -> str:
+    try:  # the path as given: errors name what the user typed (``a/`` stays ``a/``)
         return read_text(path, MAX_DOCUMENT_BYTES, "machine file")
     except InputError as e:
         raise MachineFormatError(str(e)) from None
@@ -93,7 +93,7 @@ def load_machine_file(path: str | os.PathLike[str]) -> TuringMachine:
     machine's name defaults to the file stem (non-printable characters escaped).
     """
     p = Path(path)
-    text = _read_file(p)
+    text = _read_file(path)
     source = source_label(path)
     if p.suffix.lower() in (".tm", ".asm") and _looks_like_assembly(text):
         from simulators.assembler import AssemblyError, assemble

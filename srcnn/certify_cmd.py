@@ -31,7 +31,10 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(str(e)) from None
     if sys.stderr.isatty():
         print(f"certifying {args.file} ...", file=sys.stderr, flush=True)
-    cert = certify_weights(wf)
+    import numpy as np
+
+    with np.errstate(all="ignore"):  # extreme weights overflow in float; the verdict says so
+        cert = certify_weights(wf)
     if args.json:
         print(json.dumps(cert.to_json()))
         return EXIT_OK if cert.proven else EXIT_FAIL

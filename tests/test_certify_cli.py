@@ -256,3 +256,21 @@ def test_the_numpy_client_of_the_docs_runs_machines_like_the_simulator(tmp_path)
             last.state, last.tape.get(last.head, 0)) is None
         assert got["steps"] == last.steps and got["halted"] == halted, name
         assert got["ones"] == sum(1 for a in last.tape.values() if a), name
+
+
+@pytest.mark.parametrize("name, value", [
+    ("A1", 1.7976931348623157e308), ("U1", 5e-324), ("c1", 2.0**-1070), ("A2", -1e300),
+])
+def test_extreme_weights_get_a_verdict(capsys, tmp_path, name, value) -> None:
+    """Found by the thorough fuzz run: one weight near the ends of float64 overflowed the
+    certificate's exact arithmetic (a shift by 2^1000+ in int64, an infinite float). Any
+    finite weight gets a verdict: proven (exit 0) or a counterexample (exit 1)."""
+    from constructions.tm import compile_tm
+    from simulators.formats import load_machine
+
+    src = tmp_path / "bb3.safetensors"
+    save_compiled(compile_tm(load_machine("bb3")), src, "float64")
+    bad = edited(src, tmp_path / "x.safetensors",
+                 tensors=lambda t: t[name].reshape(-1).__setitem__(0, value))
+    code, out, err = run(capsys, "certify", str(bad), "--json")
+    assert code in (0, 1) and err == "" and json.loads(out)["proven"] == (code == 0)

@@ -14,6 +14,7 @@ from safetensors.numpy import load_file, save_file
 
 from constructions.explain import (
     POSITION_WORDS,
+    ExplainError,
     explain_learner,
     explain_machine,
     signed,
@@ -158,8 +159,24 @@ def test_explain_cells_refuses_a_wrong_value():
     ctm = compile_tm(load_machine("bb2"))
     grids = [np.zeros((1, 3)), np.zeros((1, 3))]
     grids[1][0, 1] = 1.0  # not what the network computes
-    with pytest.raises(AssertionError, match="cell \\(0, 1\\)"):
+    with pytest.raises(ExplainError, match="cell \\(0, 1\\)"):
         explain_cells(float_weights(ctm.patch), grids, 0.0, True)
+
+
+@pytest.mark.parametrize("value", [3.0e38, 1.0e20, 2.0**-60])
+def test_explain_html_of_an_inexact_weight_file_is_one_line(tmp_path, capsys, value):
+    """Found by the thorough fuzz run: a weight edited off the exact grid made the explorer's
+    consistency check an AssertionError (and an overflowing one an OverflowError)."""
+    from constructions.export import load_compiled, save_compiled, save_weights
+
+    src = tmp_path / "bb3.safetensors"
+    save_compiled(compile_tm(load_machine("bb3")), src, "float64")
+    t, meta = load_compiled(src)
+    t["A2"].reshape(-1)[0] = value
+    save_weights(t, meta, src)
+    code = main(["explain", str(src), "--html", str(tmp_path / "p.html"), "--json"])
+    err = capsys.readouterr().err
+    assert code in (0, 2) and "internal error" not in err and err.count("\n") <= 1, err
 
 
 @settings(max_examples=max(6, settings.default.max_examples // 10))
