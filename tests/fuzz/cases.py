@@ -680,10 +680,18 @@ def write_files(case: Case, where: Path) -> None:
 
 
 def describe(case: Case) -> dict:
-    """A JSON-able record to reproduce the case (argv or target, and the files)."""
+    """A JSON-able record to reproduce the case: argv or target, the files as readable text
+    (cut at 4,000 characters) and whole, byte for byte, in base64 (``files_base64``, up to
+    16 MiB each), and for a parser call the text it was given (``sources``)."""
+    import base64
+
     return {"target": case.target, "fmt": case.fmt, "argv": case.argv,
             "files": {k: v.decode("utf-8", "backslashreplace")[:4000]
-                      for k, v in case.files.items()}, "fifo": case.fifo}
+                      for k, v in case.files.items()},
+            "files_base64": {k: base64.b64encode(v[:16 << 20]).decode("ascii")
+                             for k, v in case.files.items()},
+            "sources": [t[:100_000] for t in case.sources if isinstance(t, str)],
+            "fifo": case.fifo}
 
 
 __all__ = ["Case", "KNOWN", "SPECIAL_PATHS", "describe", "seeds", "subcommands", "targets",
