@@ -190,7 +190,7 @@ def compile_learner_arg(spec: str, work_columns: int = 1):
                      f"({', '.join(LIBRARY_LEARNERS)}) and no such file")
 
 
-def naming(spec: str, error: Exception) -> str:
+def naming(spec: str, error: Exception | str) -> str:
     """The error's message, starting with the (printable) argument it is about."""
     label = source_label(spec)
     message = str(error)

@@ -25,6 +25,7 @@ from srcnn.common import (
     EXIT_OK,
     UsageError,
     is_file,
+    naming,
     output_file,
     progress_bar,
     step_count,
@@ -113,19 +114,13 @@ def _compile(args: argparse.Namespace):
     try:
         return compile_learner_file(name, l), False
     except (AssemblyError, LearnerTapeError, LearnerError, ValueError) as e:
-        raise UsageError(_about(name, str(e))) from None
+        raise UsageError(naming(name, str(e))) from None
 
 
 def _progress(total: int, desc: str):
     if total <= 1:
         return None
     return progress_bar(total, desc, "pt" if desc in ("evaluate", "reference") else "step")
-
-
-def _about(spec: str, message: str) -> str:
-    """``message`` starting with the learner argument it is about."""
-    label = source_label(spec)
-    return message if message.startswith(label) else f"{label}: {message}"
 
 
 def _reference(learner, library: bool, X, y, tests, steps: int | None, spec: str):
@@ -144,7 +139,7 @@ def _reference(learner, library: bool, X, y, tests, steps: int | None, spec: str
             try:
                 run = run_learner(learner.machine, X, y, x, l=learner.l, max_steps=steps)
             except (LearnerTapeError, HeadLeftGrid) as e:
-                raise UsageError(_about(spec, f"test point {i + 1}: {e}")) from None
+                raise UsageError(naming(spec, f"test point {i + 1}: {e}")) from None
             out.append(run.prediction)
             if bar is not None:
                 bar.update(1)
@@ -196,14 +191,14 @@ def run(args: argparse.Namespace) -> int:
         try:
             check_work(learner, m, d, len(tests), layers)
         except LearnerError as e:
-            raise UsageError(_about(args.learner, str(e))) from None
+            raise UsageError(naming(args.learner, str(e))) from None
     elif layers > MAX_LAYERS:
-        raise UsageError(_about(args.learner, f"depth L = {layers:,} for m = {m}, d = {d} "
+        raise UsageError(naming(args.learner, f"depth L = {layers:,} for m = {m}, d = {d} "
                                               f"exceeds the limit {MAX_LAYERS:,}"))
     rows, cols = m + 1, d + 1 + learner.l
     work = layers * rows * cols * (4 * (m + 1) + len(tests))
     if args.engine == "rcnn" and work > MAX_CELL_UPDATES:
-        raise UsageError(_about(args.learner, f"this run needs about {work:,} network cell "
+        raise UsageError(naming(args.learner, f"this run needs about {work:,} network cell "
                                               f"updates (L = {layers:,} layers on a {rows} x "
                                               f"{cols} grid, {m + 1} SGD steps and "
                                               f"{len(tests)} test points); the limit is "
@@ -255,11 +250,11 @@ def run(args: argparse.Namespace) -> int:
                 result = learn(learner, X, y, tests, dtype, steps=args.steps,
                                on_step=on_step, on_batch=on_batch, engine=engine)
         except LearnerError as e:
-            raise UsageError(_about(args.learner, str(e))) from None
+            raise UsageError(naming(args.learner, str(e))) from None
         except RuntimeError as e:  # constructions.events.EventsError
             if type(e).__name__ != "EventsError":
                 raise
-            raise UsageError(_about(args.learner, str(e))) from None
+            raise UsageError(naming(args.learner, str(e))) from None
         finally:
             for bar in (bar_m, bar_t):
                 if bar is not None:

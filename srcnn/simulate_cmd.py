@@ -149,20 +149,13 @@ def _onnx_stepper(ctm, dtype: str):
 def run_events_engine(machine, steps: int, dtype: str, on_step=None):
     """The same network, evaluated only where a cell's input changed (docs/events.md);
     limited by estimated work, not by a step cap; a progress bar on a terminal."""
-    import sys
-
     from constructions.engine import BudgetExceeded
     from constructions.events import EventsError, warn_if_slow
     from constructions.events_tm import run_events
 
     ctm = _compiled(machine, dtype, "events")
     warn_if_slow("auto")
-    bar = None
-    if sys.stderr.isatty() and on_step is None:
-        from tqdm import tqdm
-
-        bar = tqdm(total=steps, desc="events", unit="step", unit_scale=True, file=sys.stderr,
-                   leave=False)
+    bar = progress_bar(steps, "events", "step") if on_step is None else None
     try:
         return run_events(ctm, steps, dtype, on_step=on_step,
                           on_progress=bar.update if bar is not None else None).config
